@@ -1,0 +1,210 @@
+"""Templates, segments, campaigns with their steps, enrollments and messages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.models import Customer
+
+
+class Template(models.Model):
+    """An editable email template; every saved change becomes a new TemplateVersion."""
+
+    name = models.CharField(max_length=150, unique=True)
+    purpose = models.CharField(max_length=32, blank=True, help_text="Which lifecycle campaign it is written for.")
+    subject = models.CharField(max_length=255)
+    preheader = models.CharField(max_length=255, blank=True)
+    mjml = models.TextField(help_text="MJML with Django template language for personalisation.")
+    is_valid = models.BooleanField(default=False)
+    validation_errors = models.TextField(blank=True)
+    current_version = models.ForeignKey(
+        "TemplateVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateVersion(models.Model):
+    """Immutable snapshot of a template; MJML is compiled once per version."""
+
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    subject = models.CharField(max_length=255)
+    preheader = models.CharField(max_length=255, blank=True)
+    mjml = models.TextField()
+    compiled_html = models.TextField(help_text="MJML compiled to HTML, still holding template tags.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["template", "number"], name="templateversion_unique_number")]
+        ordering = ["template", "-number"]
+
+    def __str__(self) -> str:
+        return f"{self.template.name} v{self.number}"
+
+
+class Segment(models.Model):
+    """A saved audience: rules over customer fields and metrics, evaluated as SQL."""
+
+    name = models.CharField(max_length=150, unique=True)
+    description = models.TextField(blank=True)
+    rules = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignKind(models.TextChoices):
+    ABANDONED_CART = "abandoned_cart", "Abandoned cart"
+    UPSELL_TRIAL = "upsell_trial", "Upsell trial"
+    CROSS_SELL = "cross_sell", "Cross-sell"
+    LOYALTY = "loyalty", "Loyalty"
+    WIN_BACK = "win_back", "Win-back"
+    ONE_OFF = "one_off", "One-off send"
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    ARCHIVED = "archived", "Archived"
+
+
+class Trigger(models.TextChoices):
+    AUDIENCE = "audience", "Entering the audience"
+    EVENT = "event", "An event"
+    MANUAL = "manual", "Sent by staff"
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=150)
+    kind = models.CharField(max_length=32, choices=CampaignKind.choices)
+    status = models.CharField(max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT, db_index=True)
+    segment = models.ForeignKey(Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.AUDIENCE)
+    trigger_event = models.CharField(max_length=32, blank=True)
+    trigger_delay = models.DurationField(default=timedelta)
+    exit_on = models.JSONField(default=list, blank=True, help_text="Goal events that end the journey, e.g. ['order_placed'].")
+    priority = models.PositiveSmallIntegerField(default=50, help_text="Higher wins the frequency cap.")
+    reentry_days = models.PositiveIntegerField(default=30)
+    holdout_percent = models.PositiveSmallIntegerField(default=10)
+    is_transactional = models.BooleanField(default=False, help_text="Exempt from sunset (e.g. cart reminders).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DelayFrom(models.TextChoices):
+    ENTRY = "entry", "From entry"
+    PREVIOUS = "previous", "From the previous step"
+
+
+class Step(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="steps")
+    delay = models.DurationField(default=timedelta)
+    delay_from = models.CharField(max_length=16, choices=DelayFrom.choices, default=DelayFrom.PREVIOUS)
+    condition = models.JSONField(default=dict, blank=True)
+    offer = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "position"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "position"], name="step_unique_position")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign.name} #{self.position}"
+
+
+class EnrollmentStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    EXITED = "exited", "Exited"
+
+
+class Enrollment(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="enrollments")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="enrollments")
+    status = models.CharField(max_length=16, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE)
+    entered_at = models.DateTimeField(default=timezone.now)
+    next_step = models.PositiveSmallIntegerField(default=1)
+    due_at = models.DateTimeField(null=True, blank=True)
+    is_holdout = models.BooleanField(default=False)
+    exit_reason = models.CharField(max_length=64, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["campaign", "customer", "entered_at"]),
+        ]
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Suppressed"
+    SKIPPED = "skipped", "Skipped"
+    UNKNOWN = "unknown", "Unknown outcome"
+
+
+class Message(models.Model):
+    """One email to one customer. Exists before anything is sent; the DB refuses duplicates."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    step = models.ForeignKey(Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    enrollment = models.ForeignKey(
+        Enrollment, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    template_version = models.ForeignKey(TemplateVersion, null=True, blank=True, on_delete=models.PROTECT)
+    status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    is_test = models.BooleanField(default=False)
+    subject = models.CharField(max_length=255, blank=True, help_text="As rendered when sent.")
+    esp_message_id = models.CharField(max_length=128, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    not_before = models.DateTimeField(null=True, blank=True, help_text="Retry / deferral: not claimed before this.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    context = models.JSONField(default=dict, blank=True, help_text="Per-message data: offer code, cart items…")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "not_before", "id"]),
+            models.Index(fields=["campaign", "status"]),
+            models.Index(fields=["customer", "sent_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "step"],
+                condition=Q(enrollment__isnull=False),
+                name="message_unique_enrollment_step",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "customer"],
+                condition=Q(enrollment__isnull=True, campaign__isnull=False, is_test=False),
+                name="message_unique_campaign_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} ({self.status})"
