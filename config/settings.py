@@ -194,3 +194,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Feature settings: each section belongs to one feature ------------------
+# Templates and rendering
+
+# Sending engine and fake ESP
+
+# Unsubscribe and ESP webhooks
+
+# Tracking, verdicts and engagement
+
+# Customer intelligence
+
+# Event API and imports

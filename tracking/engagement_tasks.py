@@ -1,0 +1,1 @@
+"""Celery tasks for opens, clicks and engagement scores."""
