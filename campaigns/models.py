@@ -90,12 +90,16 @@ class Trigger(models.TextChoices):
 class Campaign(models.Model):
     name = models.CharField(max_length=150)
     kind = models.CharField(max_length=32, choices=CampaignKind.choices)
-    status = models.CharField(max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT, db_index=True
+    )
     segment = models.ForeignKey(Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns")
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.AUDIENCE)
     trigger_event = models.CharField(max_length=32, blank=True)
     trigger_delay = models.DurationField(default=timedelta)
-    exit_on = models.JSONField(default=list, blank=True, help_text="Goal events that end the journey, e.g. ['order_placed'].")
+    exit_on = models.JSONField(
+        default=list, blank=True, help_text="Goal events that end the journey, e.g. ['order_placed']."
+    )
     priority = models.PositiveSmallIntegerField(default=50, help_text="Higher wins the frequency cap.")
     reentry_days = models.PositiveIntegerField(default=30)
     holdout_percent = models.PositiveSmallIntegerField(default=10)
@@ -169,9 +173,7 @@ class Message(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     step = models.ForeignKey(Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
-    enrollment = models.ForeignKey(
-        Enrollment, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
-    )
+    enrollment = models.ForeignKey(Enrollment, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     template_version = models.ForeignKey(TemplateVersion, null=True, blank=True, on_delete=models.PROTECT)
     status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     is_test = models.BooleanField(default=False)
