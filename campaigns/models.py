@@ -184,6 +184,8 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     not_before = models.DateTimeField(null=True, blank=True, help_text="Retry / deferral: not claimed before this.")
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True, help_text="Which claim (worker batch) owns the row.")
+    esp_checked_at = models.DateTimeField(null=True, blank=True, help_text="When the ESP was asked about an unknown.")
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
@@ -194,6 +196,10 @@ class Message(models.Model):
             models.Index(fields=["status", "not_before", "id"]),
             models.Index(fields=["campaign", "status"]),
             models.Index(fields=["customer", "sent_at"]),
+            models.Index(fields=["id"], condition=Q(status="queued"), name="message_queued_id"),
+            models.Index(
+                fields=["claimed_at"], condition=Q(status__in=["sending", "unknown"]), name="message_in_doubt_claimed"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -42,8 +42,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "import_export",
+    "ninja",  # serves the API docs page (Swagger UI) from local static files, not a CDN
     "customers",
     "campaigns",
+    "campaigns.journeys",
     "tracking",
 ]
 
@@ -109,6 +111,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+# Outside production, serve static files straight from the apps (no collectstatic step).
+WHITENOISE_USE_FINDERS = APP_ENV != "production"
+WHITENOISE_AUTOREFRESH = APP_ENV != "production"
 
 # --- Redis, cache and Celery -------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -197,13 +202,124 @@ LOGGING = {
 
 # --- Feature settings: each section belongs to one feature ------------------
 # Templates and rendering
+SHOP_NAME = env_str("SHOP_NAME", "Demo Shop")  # {{ shop.name }} in emails
+SHOP_URL = env_str("SHOP_URL", "https://shop.example").rstrip("/")  # {{ shop.url }}: the storefront
+TEMPLATE_CACHE_SIZE = env_int("TEMPLATE_CACHE_SIZE", 256)  # parsed template versions kept per process
 
 # Sending engine and fake ESP
+SEND_RETRY_BASE_SECONDS = env_float("SEND_RETRY_BASE_SECONDS", 30.0)  # first backoff after a transient error
+SEND_RETRY_MAX_SECONDS = env_float("SEND_RETRY_MAX_SECONDS", 3600.0)  # backoff cap
+SEND_TASK_BUDGET_SECONDS = env_float("SEND_TASK_BUDGET_SECONDS", 50.0)  # one send task stops claiming after this
+SEND_STUCK_AFTER_SECONDS = env_int("SEND_STUCK_AFTER_SECONDS", 600)  # 'sending' older than this is in doubt
+SEND_RECONCILE_LOOKUP = env_bool("SEND_RECONCILE_LOOKUP", True)  # ask the ESP (Postmark search) about doubtful rows
+SEND_KICK_TASKS = env_int("SEND_KICK_TASKS", 4)  # send tasks enqueued at once by "send now"
+SEND_PLAN_CHUNK = env_int("SEND_PLAN_CHUNK", 2000)  # customers per planning page
+SEND_SWITCH_INTERVAL_MS = env_float("SEND_SWITCH_INTERVAL_MS", 0.5)  # GIL switch interval while a batch sends
+CELERY_BEAT_SCHEDULE["campaigns.send_due_messages"] = {"task": "campaigns.send_due_messages", "schedule": 5.0}
+CELERY_BEAT_SCHEDULE["campaigns.reconcile_stuck_messages"] = {
+    "task": "campaigns.reconcile_stuck_messages",
+    "schedule": 60.0,
+}
 
 # Unsubscribe and ESP webhooks
+# Webhook events whose Celery task was lost are applied by this sweep (seconds between runs).
+CELERY_BEAT_SCHEDULE["tracking.process_pending_esp_events"] = {
+    "task": "tracking.process_pending_esp_events",
+    "schedule": float(env_int("ESP_EVENT_SWEEP_SECONDS", 300)),
+}
 
 # Tracking, verdicts and engagement
+from celery.schedules import crontab as _crontab  # noqa: E402
+
+TRACKING_IP_MODE = env_str("TRACKING_IP_MODE", "truncate")  # truncate (/24, /48) | hash (keyed) | none
+if TRACKING_IP_MODE not in {"truncate", "hash", "none"}:
+    raise ImproperlyConfigured("TRACKING_IP_MODE must be truncate, hash or none")
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRACKING_PROXY_HOPS = env_int("TRACKING_PROXY_HOPS", 0)
+TRACKING_BUFFER = env_bool("TRACKING_BUFFER", True)  # buffer hits in a Redis list when REDIS_URL is set
+TRACKING_BUFFER_KEY = env_str("TRACKING_BUFFER_KEY", "tracking:hits")
+TRACKING_DRAIN_SECONDS = env_float("TRACKING_DRAIN_SECONDS", 5.0)
+TRACKING_DRAIN_BATCH = env_int("TRACKING_DRAIN_BATCH", 2000)
+# A drainer killed mid-way holds its lock this long; then the next drain recovers its hits.
+TRACKING_DRAIN_LOCK_SECONDS = env_int("TRACKING_DRAIN_LOCK_SECONDS", 120)
+TRACKING_SCANNER_CLICK_SECONDS = env_int("TRACKING_SCANNER_CLICK_SECONDS", 10)
+TRACKING_BURST_SECONDS = env_int("TRACKING_BURST_SECONDS", 5)
+TRACKING_BURST_LINKS = env_int("TRACKING_BURST_LINKS", 3)
+TRACKING_CLICK_WITHOUT_OPEN_SECONDS = env_int("TRACKING_CLICK_WITHOUT_OPEN_SECONDS", 60)
+TRACKING_APPLE_NETWORKS = env_list("TRACKING_APPLE_NETWORKS", ["17.0.0.0/8"])
+TRACKING_SCANNER_UA_MARKERS = env_list(
+    "TRACKING_SCANNER_UA_MARKERS",
+    "HeadlessChrome,PhantomJS,python-requests,python-urllib,aiohttp,curl/,Wget,Go-http-client,okhttp,Java/,"
+    "libwww-perl,Barracuda,Mimecast,Proofpoint,Symantec,Trend Micro,Forcepoint,Sophos,FireEye,Cisco,IronPort,"
+    "ZScaler,SafeLinks,Microsoft Office Protection,Bot,Spider,Crawler,Slurp,Scanner".split(","),
+)
+ENGAGEMENT_HALF_LIFE_DAYS = env_float("ENGAGEMENT_HALF_LIFE_DAYS", 30.0)
+ENGAGEMENT_WEIGHT_OPEN = env_float("ENGAGEMENT_WEIGHT_OPEN", 1.0)
+ENGAGEMENT_WEIGHT_CLICK = env_float("ENGAGEMENT_WEIGHT_CLICK", 3.0)
+ENGAGEMENT_WEIGHT_ACTIVITY = env_float("ENGAGEMENT_WEIGHT_ACTIVITY", 2.0)
+ENGAGEMENT_WEIGHT_ORDER = env_float("ENGAGEMENT_WEIGHT_ORDER", 5.0)
+CELERY_BEAT_SCHEDULE["tracking-process-hits"] = {
+    "task": "tracking.process_hits",
+    "schedule": TRACKING_DRAIN_SECONDS,
+    "options": {"expires": TRACKING_DRAIN_SECONDS * 2},
+}
+CELERY_BEAT_SCHEDULE["engagement-recompute-nightly"] = {
+    "task": "tracking.engagement_recompute",
+    "schedule": _crontab(hour=env_int("ENGAGEMENT_RECOMPUTE_HOUR", 3), minute=30),
+    "options": {"expires": 3600},
+}
 
 # Customer intelligence
+# Lifecycle thresholds: ratios are "days since last order / the customer's own rhythm".
+LIFECYCLE_NEW_DAYS = env_float("LIFECYCLE_NEW_DAYS", 30.0)
+LIFECYCLE_AT_RISK_RATIO = env_float("LIFECYCLE_AT_RISK_RATIO", 2.0)
+LIFECYCLE_LAPSED_RATIO = env_float("LIFECYCLE_LAPSED_RATIO", 4.0)
+LIFECYCLE_CHURNED_RATIO = env_float("LIFECYCLE_CHURNED_RATIO", 8.0)
+LIFECYCLE_CHURNED_MAX_DAYS = env_float("LIFECYCLE_CHURNED_MAX_DAYS", 730.0)
+LIFECYCLE_CHURNED_P_ALIVE = env_float("LIFECYCLE_CHURNED_P_ALIVE", 0.10)
+LIFECYCLE_MIN_INTERVAL_DAYS = env_float("LIFECYCLE_MIN_INTERVAL_DAYS", 7.0)
+LIFECYCLE_DEFAULT_INTERVAL_DAYS = env_float("LIFECYCLE_DEFAULT_INTERVAL_DAYS", 60.0)
+# Predictions: BG/NBD + Gamma-Gamma are fitted only with enough repeat buyers.
+METRICS_MIN_REPEAT_BUYERS = env_int("METRICS_MIN_REPEAT_BUYERS", 30)
+METRICS_CLV_HORIZON_DAYS = env_int("METRICS_CLV_HORIZON_DAYS", 365)
+METRICS_MONTHLY_DISCOUNT_RATE = env_float("METRICS_MONTHLY_DISCOUNT_RATE", 0.0)
+METRICS_UPDATE_BATCH_SIZE = env_int("METRICS_UPDATE_BATCH_SIZE", 5000)
+METRICS_TASK_TIME_LIMIT = env_int("METRICS_TASK_TIME_LIMIT", 3600)
+AUDIENCE_EXPORT_CHUNK = env_int("AUDIENCE_EXPORT_CHUNK", 2000)
+from celery.schedules import crontab as _metrics_crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["customers.compute_metrics"] = {
+    "task": "customers.compute_metrics",
+    "schedule": _metrics_crontab(hour=2, minute=30),
+    "options": {"expires": 6 * 3600},
+}
 
 # Event API and imports
+EVENT_API_RATE_PER_MINUTE = env_int("EVENT_API_RATE_PER_MINUTE", 600)  # requests per API key per minute; 0 = no limit
+EVENT_API_MAX_BODY_BYTES = env_int("EVENT_API_MAX_BODY_BYTES", 10_000_000)  # largest accepted request body
+IMPORT_ADMIN_MAX_MB = env_int("IMPORT_ADMIN_MAX_MB", 50)  # largest CSV accepted by the admin import page
+
+# Lifecycle journeys
+# Per customer, across all marketing campaigns: at most this many messages sent or queued.
+FREQUENCY_CAP_PER_DAY = env_int("FREQUENCY_CAP_PER_DAY", 1)
+FREQUENCY_CAP_PER_WEEK = env_int("FREQUENCY_CAP_PER_WEEK", 3)
+# A step deferred by the cap for longer than this is skipped, with the reason recorded.
+DEFERRAL_EXPIRY_HOURS = env_int("DEFERRAL_EXPIRY_HOURS", 72)
+# Quiet hours in the customer's own timezone (UTC when unknown): messages wait for the end.
+QUIET_HOURS_START = env_int("QUIET_HOURS_START", 21)
+QUIET_HOURS_END = env_int("QUIET_HOURS_END", 8)
+# Promotional campaigns skip customers unengaged this long (or never engaged after N sends).
+SUNSET_DAYS = env_int("SUNSET_DAYS", 180)
+SUNSET_MIN_SENDS = env_int("SUNSET_MIN_SENDS", 5)
+# An order within this many days of a human click (or open, if enabled) is attributed.
+ATTRIBUTION_WINDOW_DAYS = env_int("ATTRIBUTION_WINDOW_DAYS", 5)
+ATTRIBUTION_ON_OPEN = env_bool("ATTRIBUTION_ON_OPEN", False)
+# Treatment vs holdout: orders within this many days of entry count as conversions.
+INCREMENTALITY_WINDOW_DAYS = env_int("INCREMENTALITY_WINDOW_DAYS", 14)
+# How far back each tick looks for trigger events (covers late imports and missed ticks).
+JOURNEY_EVENT_LOOKBACK_HOURS = env_int("JOURNEY_EVENT_LOOKBACK_HOURS", 48)
+JOURNEY_PAGE_SIZE = env_int("JOURNEY_PAGE_SIZE", 2000)
+# Cross-sell looks at co-purchases of orders this recent (bounds the join on big shops).
+CROSS_SELL_LOOKBACK_DAYS = env_int("CROSS_SELL_LOOKBACK_DAYS", 180)
+CELERY_BEAT_SCHEDULE["journeys.tick"] = {"task": "journeys.tick", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["journeys.attribute_orders"] = {"task": "journeys.attribute_orders", "schedule": 300.0}

@@ -251,3 +251,28 @@ class IngestedEvent(models.Model):
     api_key = models.ForeignKey(ApiKey, null=True, on_delete=models.SET_NULL)
     received_at = models.DateTimeField(default=dj_timezone.now)
     result = models.JSONField(default=dict, blank=True)
+
+
+class ModelFitKind(models.TextChoices):
+    BG_NBD = "bg_nbd", "BG/NBD (purchase frequency and dropout)"
+    GAMMA_GAMMA = "gamma_gamma", "Gamma-Gamma (order value)"
+
+
+class ModelFit(models.Model):
+    """Parameters of a predictive model fitted by the nightly metrics job, kept for audit and display."""
+
+    kind = models.CharField(max_length=16, choices=ModelFitKind.choices, db_index=True)
+    params = models.JSONField(default=dict, blank=True)
+    log_likelihood = models.FloatField(null=True, blank=True)
+    n_customers = models.PositiveIntegerField(default=0, help_text="Customers the model was fitted on.")
+    converged = models.BooleanField(default=False)
+    note = models.CharField(max_length=255, blank=True, help_text="Why the fit was skipped or how it ended.")
+    as_of = models.DateTimeField(help_text="Only orders placed before this moment were used.")
+    fitted_at = models.DateTimeField(default=dj_timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-fitted_at"]
+        get_latest_by = "fitted_at"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} as of {self.as_of:%Y-%m-%d}"

@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from customers.api import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", api.urls),
+]

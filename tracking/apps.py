@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class TrackingConfig(AppConfig):
     name = "tracking"
     verbose_name = "Tracking and ESP feedback"
+
+    def ready(self) -> None:
+        from tracking import checks, receivers  # noqa: F401

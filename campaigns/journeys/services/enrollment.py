@@ -1,0 +1,125 @@
+"""Enrolling customers into journeys: audience entry and event triggers, paged by key."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
+
+from campaigns.journeys.selectors.segments import segment_customers
+from campaigns.models import Campaign, Enrollment, EnrollmentStatus, Step, Trigger
+from customers.models import Activity, ActivityType, Customer, Order
+
+ORDER_PLACED = "order_placed"
+TRIGGER_EVENTS = [ORDER_PLACED, *ActivityType.values]
+
+
+def is_holdout(*, campaign_id: int, customer_id: int, percent: int) -> bool:
+    """Stable control-group draw: the same customer is always in or out of a campaign's holdout."""
+    digest = hashlib.sha256(f"{campaign_id}:{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 100 < percent
+
+
+def trigger_event_types(campaign: Campaign) -> list[str]:
+    return [part.strip() for part in campaign.trigger_event.split(",") if part.strip()]
+
+
+def _events(event_types: list[str], since: datetime, until: datetime) -> list[QuerySet]:
+    sources: list[QuerySet] = []
+    activity_types = [t for t in event_types if t != ORDER_PLACED]
+    if activity_types:
+        sources.append(Activity.objects.filter(type__in=activity_types, occurred_at__gte=since, occurred_at__lte=until))
+    if ORDER_PLACED in event_types:
+        sources.append(Order.objects.filter(placed_at__gte=since, placed_at__lte=until))
+    return sources
+
+
+def _not_recently_enrolled(qs: QuerySet[Customer], campaign: Campaign, now: datetime) -> QuerySet[Customer]:
+    mine = Enrollment.objects.filter(campaign=campaign, customer=OuterRef("pk"))
+    recent = mine.filter(entered_at__gt=now - timedelta(days=campaign.reentry_days))
+    return qs.exclude(Exists(recent)).exclude(Exists(mine.filter(status=EnrollmentStatus.ACTIVE)))
+
+
+def _first_due(campaign: Campaign, entered_at: datetime) -> datetime:
+    first = Step.objects.filter(campaign=campaign).order_by("position").first()
+    return entered_at + campaign.trigger_delay + (first.delay if first else timedelta())
+
+
+def enrollments_create_for_audience(*, campaign: Campaign, now: datetime) -> int:
+    """Enrol everyone in the segment who has not entered within the re-entry period."""
+    candidates = _not_recently_enrolled(segment_customers(campaign.segment, now=now), campaign, now)
+    due_at = _first_due(campaign, now)
+    return _insert_pages(campaign, candidates.values_list("pk", flat=True), lambda _pk: (now, due_at))
+
+
+def enrollments_create_for_events(*, campaign: Campaign, now: datetime) -> int:
+    """Enrol customers whose trigger event happened recently and after their last entry."""
+    event_types = trigger_event_types(campaign)
+    since = now - timedelta(hours=settings.JOURNEY_EVENT_LOOKBACK_HOURS)
+    sources = _events(event_types, since, now)
+    if not sources:
+        return 0
+    candidates = segment_customers(campaign.segment, now=now)
+    latest_parts = []
+    for source in sources:
+        stamp = "placed_at" if source.model is Order else "occurred_at"
+        mine = source.filter(customer=OuterRef("pk"))
+        latest_parts.append(Subquery(mine.order_by(f"-{stamp}").values(stamp)[:1]))
+    has_event = Exists(sources[0].filter(customer=OuterRef("pk")))
+    for source in sources[1:]:
+        has_event |= Exists(source.filter(customer=OuterRef("pk")))
+    candidates = candidates.filter(has_event)
+    if len(latest_parts) == 1:
+        candidates = candidates.annotate(event_at=latest_parts[0])
+    else:  # Greatest is NULL on SQLite when any part is NULL, hence the Coalesce
+        candidates = candidates.annotate(event_at=Greatest(*(Coalesce(part, Value(since)) for part in latest_parts)))
+    already = Enrollment.objects.filter(
+        campaign=campaign, customer=OuterRef("pk"), entered_at__gte=OuterRef("event_at")
+    )
+    candidates = _not_recently_enrolled(candidates.exclude(Exists(already)), campaign, now)
+    rows = candidates.values_list("pk", "event_at")
+    first = Step.objects.filter(campaign=campaign).order_by("position").first()
+    offset = campaign.trigger_delay + (first.delay if first else timedelta())
+    return _insert_pages(campaign, rows, lambda event_at: (event_at, event_at + offset), keyed_rows=True)
+
+
+def _insert_pages(campaign: Campaign, rows: QuerySet, timing, *, keyed_rows: bool = False) -> int:
+    """Insert enrollments page by page (customer id > last id), one INSERT per page."""
+    size = settings.JOURNEY_PAGE_SIZE
+    last_pk, created = 0, 0
+    while True:
+        page = list(rows.filter(pk__gt=last_pk).order_by("pk")[:size])
+        if not page:
+            return created
+        objs = []
+        for row in page:
+            customer_id, stamp = row if keyed_rows else (row, None)
+            entered_at, due_at = timing(stamp)
+            objs.append(
+                Enrollment(
+                    campaign=campaign,
+                    customer_id=customer_id,
+                    entered_at=entered_at,
+                    due_at=due_at,
+                    next_step=1,
+                    is_holdout=is_holdout(
+                        campaign_id=campaign.pk, customer_id=customer_id, percent=campaign.holdout_percent
+                    ),
+                )
+            )
+        Enrollment.objects.bulk_create(objs, batch_size=size)
+        created += len(objs)
+        last_pk = page[-1][0] if keyed_rows else page[-1]
+        if len(page) < size:
+            return created
+
+
+def enrollments_create(*, campaign: Campaign, now: datetime) -> int:
+    if campaign.trigger == Trigger.AUDIENCE:
+        return enrollments_create_for_audience(campaign=campaign, now=now)
+    if campaign.trigger == Trigger.EVENT:
+        return enrollments_create_for_events(campaign=campaign, now=now)
+    return 0

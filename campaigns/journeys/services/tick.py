@@ -1,0 +1,47 @@
+"""The scheduler tick: exits, enrolment, then advancing due steps in campaign priority order."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.journeys.services.advance import enrollments_advance
+from campaigns.journeys.services.enrollment import enrollments_create
+from campaigns.journeys.services.exits import enrollments_exit_on_goals
+from campaigns.models import Campaign, CampaignStatus, Trigger
+
+logger = logging.getLogger(__name__)
+
+
+def _lock_journeys() -> None:
+    """Serialise ticks: the second of two concurrent ticks waits, then sees the first one's rows.
+
+    On PostgreSQL the active campaign rows are locked (always in key order, so no deadlock);
+    SQLite runs write transactions one at a time (BEGIN IMMEDIATE in settings).
+    """
+    list(Campaign.objects.select_for_update().filter(status=CampaignStatus.ACTIVE).order_by("pk").values_list("pk"))
+
+
+def journeys_tick(*, now: datetime | None = None) -> Counter:
+    now = now or timezone.now()
+    counts: Counter = Counter()
+    campaigns = list(
+        Campaign.objects.filter(status=CampaignStatus.ACTIVE)
+        .exclude(trigger=Trigger.MANUAL)
+        .order_by("-priority", "pk")
+    )
+    for campaign in campaigns:
+        with transaction.atomic():
+            _lock_journeys()
+            counts["exited"] += enrollments_exit_on_goals(campaign=campaign, now=now)
+            counts["enrolled"] += enrollments_create(campaign=campaign, now=now)
+    for campaign in campaigns:
+        with transaction.atomic():
+            _lock_journeys()
+            counts.update(enrollments_advance(campaign=campaign, now=now))
+    logger.info("journeys tick: %s", dict(counts))
+    return counts

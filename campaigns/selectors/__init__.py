@@ -1,0 +1,1 @@
+"""Read-side queries over campaigns and messages."""

@@ -1,0 +1,63 @@
+"""Reads for the send path: what can be claimed, what is in doubt, how a campaign is doing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+
+from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
+
+# Rows of these campaigns stay queued until staff resume them.
+HELD_CAMPAIGN_STATUSES = (CampaignStatus.PAUSED, CampaignStatus.ARCHIVED)
+
+
+def messages_claimable(*, now: datetime) -> QuerySet[Message]:
+    """Queued messages that are due and whose campaign is not paused or archived, oldest first."""
+    return (
+        Message.objects.filter(status=MessageStatus.QUEUED)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .exclude(campaign__status__in=HELD_CAMPAIGN_STATUSES)
+        .order_by("id")
+    )
+
+
+def messages_for_delivery(*, claim_token: str) -> QuerySet[Message]:
+    """The rows one claim won, with everything rendering needs in one query."""
+    return (
+        Message.objects.filter(claim_token=claim_token, status=MessageStatus.SENDING)
+        .select_related(
+            "customer",
+            "campaign",
+            "step__template__current_version",
+            "template_version",
+        )
+        .order_by("id")
+    )
+
+
+def messages_stuck_sending(*, claimed_before: datetime) -> QuerySet[Message]:
+    """Claimed so long ago that the worker must have died: the ESP may or may not have the mail."""
+    return Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=claimed_before).order_by("id")
+
+
+def messages_unknown_unchecked(*, claimed_before: datetime) -> QuerySet[Message]:
+    """Unknown outcomes the ESP has not been asked about yet."""
+    return Message.objects.filter(
+        status=MessageStatus.UNKNOWN, esp_checked_at__isnull=True, claimed_at__lt=claimed_before
+    ).order_by("id")
+
+
+def messages_unknown(*, campaign: Campaign | None = None) -> QuerySet[Message]:
+    qs = Message.objects.filter(status=MessageStatus.UNKNOWN)
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    return qs.select_related("customer", "campaign").order_by("id")
+
+
+def campaign_message_counts(*, campaign: Campaign) -> dict[str, int]:
+    """Messages of a campaign by status, every status present (zero when none)."""
+    counts = {status: 0 for status in MessageStatus.values}
+    rows = Message.objects.filter(campaign=campaign).values("status").annotate(n=Count("id"))
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts

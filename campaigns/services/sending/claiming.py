@@ -1,0 +1,53 @@
+"""Atomic claims: a row moves queued -> sending in one short transaction owned by one worker."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaigns.models import Message, MessageStatus
+from campaigns.selectors.sending import messages_claimable
+from customers.selectors import customer_mailable_ids
+
+
+def messages_claim(*, batch_size: int, now: datetime | None = None) -> tuple[str, datetime] | None:
+    """Claim up to `batch_size` due messages. Returns (claim token, claim time), or None if none won.
+
+    PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows
+    without waiting. Elsewhere: UPDATE ... WHERE status='queued', and only the rows that carry
+    our claim token afterwards are ours.
+    """
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    changes = {
+        "status": MessageStatus.SENDING,
+        "claimed_at": now,
+        "claim_token": token,
+        "attempts": F("attempts") + 1,
+        "esp_checked_at": None,
+    }
+    with transaction.atomic():
+        candidates = messages_claimable(now=now)
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+        ids = list(candidates.values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return None
+        won = Message.objects.filter(id__in=ids, status=MessageStatus.QUEUED).update(**changes)
+    return (token, now) if won else None
+
+
+def messages_suppress_unmailable(*, claim_token: str, customer_ids: list[int]) -> set[int]:
+    """Suppression checked at claim time: rows of customers who may no longer be mailed become
+    'suppressed' and are never sent. Returns the customer ids that may still be mailed."""
+    mailable = customer_mailable_ids(customer_ids=customer_ids)
+    blocked = set(customer_ids) - mailable
+    if blocked:
+        Message.objects.filter(claim_token=claim_token, customer_id__in=blocked, status=MessageStatus.SENDING).update(
+            status=MessageStatus.SUPPRESSED, error="Not mailable at send time (unsubscribed, bounced or suppressed)."
+        )
+    return mailable

@@ -1,0 +1,39 @@
+"""Celery tasks of the send path: thin wrappers around services, ids and numbers only."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from campaigns.services.sending import messages_reconcile, messages_send_due
+
+# Database hiccups are worth a few retries; anything else is a bug to see in the logs.
+_DB_ERRORS = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    name="campaigns.send_due_messages",
+    soft_time_limit=120,
+    time_limit=150,
+    autoretry_for=_DB_ERRORS,
+    max_retries=3,
+    retry_backoff=True,
+    ignore_result=True,
+)
+def send_due_messages(budget_seconds: float | None = None) -> dict[str, int]:
+    """Send batches of due messages until none is left or the time budget is spent."""
+    return messages_send_due(budget_seconds=budget_seconds)
+
+
+@shared_task(
+    name="campaigns.reconcile_stuck_messages",
+    soft_time_limit=240,
+    time_limit=300,
+    autoretry_for=_DB_ERRORS,
+    max_retries=3,
+    retry_backoff=True,
+    ignore_result=True,
+)
+def reconcile_stuck_messages(stuck_after_seconds: int | None = None) -> dict[str, int]:
+    """Resolve messages left in 'sending' by a crashed worker (and unknown ones the ESP can tell us about)."""
+    return messages_reconcile(stuck_after_seconds=stuck_after_seconds)

@@ -1,0 +1,1 @@
+"""Email templates: MJML compilation, the personalisation language and its validation."""

@@ -1,0 +1,204 @@
+"""Reading CSV files as a stream of numbered records, and strict parsing of cell values.
+
+Every parser raises RowError with a reason a shop owner can act on; the caller adds the
+line number. Blank optional cells parse to None, meaning "not given".
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import TextIO
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+
+from customers.models import normalise_email
+
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class RowError(ValueError):
+    """A row cannot be imported; the message says why."""
+
+
+class ImportAborted(Exception):
+    """The file as a whole cannot be read (missing column, not UTF-8, empty)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CsvRecord:
+    line: int
+    values: dict[str, str] | None
+    error: str | None = None
+
+
+def csv_records(
+    stream: TextIO, *, required: set[str], known: set[str], one_of: set[str] | None = None
+) -> Iterator[CsvRecord]:
+    """Yield one record per data row with its line number in the file.
+
+    Column names are matched case-insensitively; unknown columns are ignored. A missing
+    required column (or none of `one_of`) aborts before any row is read. Blank lines are skipped.
+    """
+    reader = csv.reader(stream)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportAborted("the file is empty: expected a header row") from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise ImportAborted(f"cannot read the header row: {exc}") from None
+    names = [name.strip().lower() for name in header]
+    missing = sorted(required - set(names))
+    if missing:
+        raise ImportAborted(
+            f"missing required column(s): {', '.join(missing)} (header has: {', '.join(n for n in names if n)})"
+        )
+    if one_of and not one_of & set(names):
+        raise ImportAborted(f"the header needs at least one of the columns: {', '.join(sorted(one_of))}")
+    index = {name: i for i, name in enumerate(names) if name in known}
+    width = len(names)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield CsvRecord(reader.line_num, None, f"malformed CSV: {exc}")
+            continue
+        except UnicodeDecodeError:
+            raise ImportAborted(f"the file is not valid UTF-8 (after line {reader.line_num})") from None
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) > width:
+            yield CsvRecord(reader.line_num, None, f"row has {len(row)} fields but the header has {width}")
+            continue
+        yield CsvRecord(reader.line_num, {name: row[i].strip() for name, i in index.items() if i < len(row)})
+
+
+def text(values: dict[str, str], column: str, *, max_length: int) -> str | None:
+    value = values.get(column) or ""
+    if not value:
+        return None
+    if len(value) > max_length:
+        raise RowError(f"{column} is longer than {max_length} characters")
+    return value
+
+
+def email(values: dict[str, str], column: str = "email", *, required: bool = True) -> str | None:
+    value = normalise_email(values.get(column) or "")
+    if not value:
+        if required:
+            raise RowError(f"{column} is required")
+        return None
+    if len(value) > 254:
+        raise RowError(f"{column} is longer than 254 characters")
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise RowError(f"{column} is not a valid email address") from None
+    return value
+
+
+def datetime_utc(values: dict[str, str], column: str, *, required: bool = False) -> dt.datetime | None:
+    """ISO 8601 date or date-time; a value without an offset is taken as UTC."""
+    value = values.get(column) or ""
+    if not value:
+        if required:
+            raise RowError(f"{column} is required")
+        return None
+    raw = value[:-1] + "+00:00" if value[-1:] in {"Z", "z"} else value
+    try:
+        parsed = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise RowError(f"{column} {value!r} is not an ISO 8601 date or date-time") from None
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+@cache
+def _timezone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def timezone_name(values: dict[str, str], column: str = "timezone") -> str | None:
+    value = values.get(column) or ""
+    if not value:
+        return None
+    if value not in _timezone_names():
+        raise RowError(f"{column} {value[:64]!r} is not an IANA time zone name (e.g. Europe/Berlin)")
+    return value
+
+
+def locale(values: dict[str, str], column: str = "locale") -> str | None:
+    value = values.get(column) or ""
+    if not value:
+        return None
+    if len(value) > 16 or not _LOCALE.match(value):
+        raise RowError(f"{column} {value[:32]!r} is not a locale such as en, de-DE or pt_BR")
+    return value
+
+
+def boolean(values: dict[str, str], column: str) -> bool | None:
+    value = (values.get(column) or "").lower()
+    if not value:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise RowError(f"{column} must be true, false or blank, not {value[:32]!r}")
+
+
+def money(values: dict[str, str], column: str, *, max_digits: int, required: bool = False) -> Decimal | None:
+    """A non-negative amount with at most two decimal places (19.990 is fine, 19.999 is not)."""
+    value = values.get(column) or ""
+    if not value:
+        if required:
+            raise RowError(f"{column} is required")
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise RowError(f"{column} {value[:32]!r} is not a number") from None
+    if not amount.is_finite() or amount < 0:
+        raise RowError(f"{column} {value[:32]!r} must be zero or more")
+    cents = amount.quantize(Decimal("0.01"))
+    if cents != amount:
+        raise RowError(f"{column} {value[:32]!r} has more than two decimal places")
+    if cents >= Decimal(10) ** (max_digits - 2):
+        raise RowError(f"{column} {value[:32]!r} is too large")
+    return cents
+
+
+def positive_int(values: dict[str, str], column: str) -> int | None:
+    value = values.get(column) or ""
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise RowError(f"{column} {value[:32]!r} is not a whole number") from None
+    if number < 1 or number > 2_147_483_647:
+        raise RowError(f"{column} {value[:32]!r} must be at least 1")
+    return number
+
+
+def currency(values: dict[str, str], column: str = "currency") -> str | None:
+    value = (values.get(column) or "").upper()
+    if not value:
+        return None
+    if not _CURRENCY.match(value):
+        raise RowError(f"{column} {value[:32]!r} is not a three-letter currency code such as EUR")
+    return value

@@ -1,0 +1,24 @@
+"""Celery tasks for shop data."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from customers.metrics.compute import customer_metrics_compute, parse_as_of
+
+
+@shared_task(
+    name="customers.compute_metrics",
+    time_limit=settings.METRICS_TASK_TIME_LIMIT,
+    soft_time_limit=settings.METRICS_TASK_TIME_LIMIT - 60,
+)
+def compute_metrics(as_of: str | None = None) -> dict:
+    """Nightly (beat, 02:30 UTC) and on demand from the admin metrics dashboard."""
+    run = customer_metrics_compute(as_of=parse_as_of(as_of) if as_of else None)
+    return {
+        "buyers": run.buyers,
+        "leads_reset": run.leads_reset,
+        "as_of": run.as_of.isoformat(),
+        "skipped": run.skipped,
+    }

@@ -1,0 +1,1 @@
+"""Write-side services for tracking: unsubscribes and ESP feedback, opens and clicks."""
