@@ -135,6 +135,8 @@ def main() -> None:
         print(f"ratio first run / bare: {full[0] / bare_s:.2f}x")
         if len(full) > 1:
             print(f"ratio median of later runs / bare: {statistics.median(full[1:]) / bare_s:.2f}x")
+        before_write = statistics.median(sum(v for k, v in p.items() if k not in {"write", "leads"}) for p in phases)
+        print(f"ratio median compute before writing (aggregate + NumPy + fits) / bare: {before_write / bare_s:.2f}x")
     finally:
         connection.creation.destroy_test_db(original, verbosity=0)
         print(f"dropped {test_db}")

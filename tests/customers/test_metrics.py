@@ -1,10 +1,13 @@
+import zlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
 
 import numpy as np
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection
 
 from customers.metrics.compute import customer_metrics_compute
 from customers.metrics.explain import customer_metric_explanations
@@ -181,6 +184,7 @@ def test_dashboard_shows_stages_segments_and_fits(admin_client):
     html = page.content.decode()
     assert "By lifecycle stage" in html and "Lead (no order)" in html and "Champions" in html
     assert "Not fitted: 1 repeat buyers." in html
+    assert 'style="width: 50.0%"' in html  # half are leads, half active
     assert "Recompute now" in html
     assert admin_client.get("/admin/customers/modelfit/").status_code == 200
 
@@ -214,11 +218,6 @@ def test_customer_explanations_cover_the_metrics():
 
 def test_only_one_run_at_a_time():
     """A run that finds another one in progress skips instead of interleaving with it."""
-    import zlib
-
-    from django.core.cache import cache
-    from django.db import connection
-
     ann = buyer("ann", 40, 10)
     if connection.vendor == "postgresql":
         other = connection.get_new_connection(connection.get_connection_params())

@@ -32,11 +32,16 @@ def test_pool_codes_go_one_per_recipient_and_are_recorded(campaign, customer):
     assert sorted(CouponCode.objects.filter(message__isnull=False).values_list("code", flat=True)) == sorted(codes)
 
 
-def test_an_empty_pool_skips_with_the_reason(campaign, customer):
-    customer()
-    campaign(rules={}, steps=[(timedelta(), {"offer": {"type": "percent", "value": 5, "pool": "empty"}})])
+def test_when_the_pool_runs_dry_the_rest_are_skipped_with_the_reason(campaign, customer):
+    for _ in range(3):
+        customer()
+    CouponCode.objects.create(pool="small", code="ONLY-ONE")
+    campaign(rules={}, steps=[(timedelta(), {"offer": {"type": "percent", "value": 5, "pool": "small"}})])
     with time_machine.travel(NOON, tick=False):
         journeys_tick()
-    message = Message.objects.get()
-    assert message.status == "skipped"
-    assert message.error == "offer: coupon pool 'empty' has only 0 free codes for 1 messages"
+    [sent] = Message.objects.filter(status="queued")
+    assert sent.context["offer"]["code"] == "ONLY-ONE"
+    assert (
+        list(Message.objects.filter(status="skipped").values_list("error", flat=True))
+        == ["offer: coupon pool 'small' is empty"] * 2
+    )

@@ -128,3 +128,17 @@ def test_two_ticks_at_once_create_one_message_each(campaign, customer):
     assert errors == []
     assert Enrollment.objects.count() == 50
     assert Message.objects.count() == 100
+
+
+def test_broken_settings_are_recorded_and_do_not_stop_other_journeys(campaign, customer):
+    customer()
+    campaign(rules={"field": "shoe_size", "op": "eq", "value": 42})
+    typo = campaign(rules={}, steps=[(timedelta(), {"condition": {"has_not_clikced": True}})])
+    fine = campaign(rules={})
+    with time_machine.travel(NOON, tick=False):
+        counts = journeys_tick()
+    assert counts["invalid_segments"] == 1
+    skipped = Message.objects.get(campaign=typo)
+    assert skipped.status == MessageStatus.SKIPPED
+    assert skipped.error.startswith("invalid step settings: condition.has_not_clikced: unknown")
+    assert Message.objects.get(campaign=fine).status == MessageStatus.QUEUED

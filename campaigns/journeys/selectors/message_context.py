@@ -116,9 +116,7 @@ def cross_sell_recommendations(customer_ids: list[int], now: datetime) -> dict[i
     all_skus = set().union(*skus_of.values()) if skus_of else set()
     if not all_skus:
         return {}
-    by_sku: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for sku, category, buyers in _co_bought_categories(sorted(all_skus), since):
-        by_sku[sku].append((category, buyers))
+    by_sku = co_bought_by_sku(all_skus, since)
     chosen: dict[int, list[str]] = {}
     for customer_id, skus in skus_of.items():
         scores: dict[str, int] = defaultdict(int)
@@ -137,12 +135,12 @@ def cross_sell_recommendations(customer_ids: list[int], now: datetime) -> dict[i
 
 
 _best_cache: dict[str, object] = {"at": 0.0, "data": {}}
-BEST_SELLERS_TTL_SECONDS = 600
+CACHE_TTL_SECONDS = 600
 
 
 def best_sellers_by_category(since: datetime) -> dict[str, list[dict]]:
     """Top active products per category by units in recent orders; cached in-process for a few minutes."""
-    if time.monotonic() - float(_best_cache["at"]) < BEST_SELLERS_TTL_SECONDS:
+    if time.monotonic() - float(_best_cache["at"]) < CACHE_TTL_SECONDS:
         return _best_cache["data"]  # type: ignore[return-value]
     sold = (
         OrderItem.objects.filter(order__placed_at__gte=since)
@@ -168,6 +166,21 @@ def best_sellers_by_category(since: datetime) -> dict[str, list[dict]]:
             )
     _best_cache.update(at=time.monotonic(), data=dict(best))
     return dict(best)
+
+
+_co_bought_cache: dict[str, tuple[float, list[tuple[str, int]]]] = {}
+
+
+def co_bought_by_sku(skus: set[str], since: datetime) -> dict[str, list[tuple[str, int]]]:
+    """Per SKU, (category, buyers) pairs; each SKU's figures are cached in-process for a few minutes."""
+    clock = time.monotonic()
+    missing = sorted(s for s in skus if clock - _co_bought_cache.get(s, (-1e9, []))[0] >= CACHE_TTL_SECONDS)
+    if missing:
+        fresh: dict[str, list[tuple[str, int]]] = {sku: [] for sku in missing}
+        for sku, category, buyers in _co_bought_categories(missing, since):
+            fresh[sku].append((category, buyers))
+        _co_bought_cache.update({sku: (clock, pairs) for sku, pairs in fresh.items()})
+    return {sku: _co_bought_cache[sku][1] for sku in skus}
 
 
 def _co_bought_categories(skus: list[str], since: datetime) -> list[tuple[str, str, int]]:

@@ -16,11 +16,11 @@ from django.db import transaction
 from django.db.models import F, Value
 
 from campaigns.journeys.models import Deferral
-from campaigns.journeys.selectors.engagement import condition_q
+from campaigns.journeys.selectors.engagement import condition_errors, condition_q
 from campaigns.journeys.selectors.message_context import message_contexts, trials
 from campaigns.journeys.services.ab_tests import ab_split
 from campaigns.journeys.services.arbitration import CapVerdict, cap_verdicts, quiet_hours_end, sunset_customer_ids
-from campaigns.journeys.services.offers import OfferError, coupons_link, offers_prepare
+from campaigns.journeys.services.offers import coupons_link, offer_errors, offers_prepare
 from campaigns.models import (
     Campaign,
     DelayFrom,
@@ -68,7 +68,10 @@ def _advance_page(
 ) -> None:
     ids = [row["pk"] for row in page]
     skip: dict[int, str] = {}
-    if step.condition:
+    problems = condition_errors(step.condition) + offer_errors(step.offer)
+    if problems:  # a mistyped step must not stop the tick: record why nothing was sent
+        skip.update({pk: f"invalid step settings: {problems[0]}" for pk in ids})
+    elif step.condition:
         passing = set(
             Enrollment.objects.filter(pk__in=ids).filter(condition_q(step.condition)).values_list("pk", flat=True)
         )
@@ -99,11 +102,13 @@ def _advance_page(
         send = [row for row in send if row["pk"] not in split.held]
         deferred |= split.held
 
-    try:
-        offers = offers_prepare(offer=step.offer, count=len(send), now=now)
-    except OfferError as exc:
-        skip.update({row["pk"]: f"offer: {exc}" for row in send})
-        send, offers = [], []
+    offers = offers_prepare(offer=step.offer, count=len(send), now=now)
+    if None in offers:  # the coupon pool ran dry: those without a code are skipped, not mailed without one
+        reason = f"offer: coupon pool {step.offer.get('pool')!r} is empty"
+        pairs = list(zip(send, offers, strict=True))
+        skip.update({row["pk"]: reason for row, offer in pairs if offer is None})
+        send = [row for row, offer in pairs if offer is not None]
+        offers = [offer for _, offer in pairs if offer is not None]
     extras = message_contexts(kind=campaign.kind, customer_ids=[r["customer_id"] for r in send], now=now)
     messages = []
     for row, offer in zip(send, offers, strict=True):

@@ -23,10 +23,6 @@ OFFER_TYPES = {"percent", "amount", "free_shipping", "trial"}
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I look-alikes
 
 
-class OfferError(ValueError):
-    pass
-
-
 def offer_errors(offer: object) -> list[str]:
     if offer in (None, {}):
         return []
@@ -71,14 +67,12 @@ def coupon_pool_take(*, pool: str, count: int, now: datetime) -> list[CouponCode
     return codes
 
 
-def offers_prepare(*, offer: dict, count: int, now: datetime) -> list[dict[str, Any]]:
-    """Offer context for `count` recipients, each with its own code (raises OfferError if the pool runs dry)."""
+def offers_prepare(*, offer: dict, count: int, now: datetime) -> list[dict[str, Any] | None]:
+    """Offer context for `count` recipients, each with its own code; None where the pool ran dry."""
     if not offer or count == 0:
         return [{} for _ in range(count)]
     if offer.get("pool"):
         codes = [c.code for c in coupon_pool_take(pool=offer["pool"], count=count, now=now)]
-        if len(codes) < count:
-            raise OfferError(f"coupon pool {offer['pool']!r} has only {len(codes)} free codes for {count} messages")
     else:
         codes = coupon_codes_generate(prefix=offer.get("code_prefix", ""), count=count)
     expires = now + timedelta(days=offer["valid_days"]) if offer.get("valid_days") else None
@@ -92,7 +86,7 @@ def offers_prepare(*, offer: dict, count: int, now: datetime) -> list[dict[str, 
         "url": offer.get("url", ""),
         "pool": offer.get("pool", ""),
     }
-    return [{**base, "code": code} for code in codes]
+    return [{**base, "code": code} for code in codes] + [None] * (count - len(codes))
 
 
 def coupons_link(*, messages: list[tuple[int, dict]], now: datetime) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.journeys.rules import RuleError
 from campaigns.journeys.services.advance import enrollments_advance
 from campaigns.journeys.services.enrollment import enrollments_create
 from campaigns.journeys.services.exits import enrollments_exit_on_goals
@@ -38,7 +39,12 @@ def journeys_tick(*, now: datetime | None = None) -> Counter:
         with transaction.atomic():
             _lock_journeys()
             counts["exited"] += enrollments_exit_on_goals(campaign=campaign, now=now)
-            counts["enrolled"] += enrollments_create(campaign=campaign, now=now)
+            try:
+                with transaction.atomic():
+                    counts["enrolled"] += enrollments_create(campaign=campaign, now=now)
+            except RuleError as exc:  # one broken segment must not stop the other journeys
+                counts["invalid_segments"] += 1
+                logger.error("campaign %s not enrolling: invalid segment rules: %s", campaign.pk, exc)
     for campaign in campaigns:
         with transaction.atomic():
             _lock_journeys()
