@@ -32,7 +32,7 @@ cleanup() {
 trap 'status=$?; cleanup; if [ $status -ne 0 ]; then tail -n 80 "$VAR_DIR/processes.log"; fi; exit $status' EXIT
 
 for _ in $(seq 1 60); do
-  curl -fsS -o /dev/null "http://${WEB_ADDR}/admin/login/" && break
+  curl -fs -o /dev/null "http://${WEB_ADDR}/admin/login/" 2>/dev/null && break
   sleep 1
 done
 curl -fsS -o /dev/null "http://${WEB_ADDR}/admin/login/"

@@ -54,10 +54,7 @@ def parsed_render(
     preheader = _one_line(parsed.preheader.render(Context(values, autoescape=False)))
     html = parsed.html.render(Context({**values, "subject": subject, "preheader": preheader}, autoescape=True))
     if message_id is not None:
-        try:
-            html = html_add_tracking(html, message_id=message_id)
-        except NotImplementedError:
-            pass  # link tracking not available yet: send the untracked HTML
+        html = html_add_tracking(html, message_id=message_id)
     if parsed.text is not None:
         text = text_tidy(
             parsed.text.render(Context({**values, "subject": subject, "preheader": preheader}, autoescape=False))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import PurePath
+from typing import BinaryIO
 
 from django import forms
 from django.conf import settings
@@ -27,7 +27,7 @@ class CsvImportMixin(admin.ModelAdmin):
     csv_columns: str = ""
     csv_permissions: tuple[str, ...] = ()
 
-    def csv_import(self, *, stream: io.TextIOBase, actor: str, source_name: str) -> ImportReport:
+    def csv_import(self, *, stream: BinaryIO, actor: str, source_name: str) -> ImportReport:
         raise NotImplementedError
 
     def _csv_url_name(self) -> str:
@@ -70,7 +70,7 @@ class CsvImportMixin(admin.ModelAdmin):
         if upload.size > _max_bytes():
             form.add_error("file", f"The file is larger than {_max_bytes() // (1024 * 1024)} MB: use the command line.")
             return None
-        stream = io.TextIOWrapper(upload.open("rb"), encoding="utf-8-sig", newline="")
+        stream = upload.open("rb")
         try:
             return self.csv_import(
                 stream=stream, actor=request.user.get_username(), source_name=PurePath(upload.name).name[:100]

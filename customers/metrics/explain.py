@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils import timezone
 
 from customers.models import Customer, LifecycleStage, RfmSegment
 
@@ -45,15 +44,14 @@ def customer_metric_explanations(customer: Customer) -> list[tuple[str, str, str
     rows = [("Lifecycle stage", customer.get_lifecycle_stage_display(), stage_why)]
     if customer.orders_count == 0:
         return rows
-    since = (timezone.now() - customer.last_order_at).days if customer.last_order_at else None
     gap = customer.mean_days_between_orders
     rows += [
         ("Orders", str(customer.orders_count), f"Total spent {_money(customer.total_spent)}."),
         ("Average order value", _money(customer.average_order_value), "Total spent divided by the number of orders."),
         (
-            "Days since last order",
-            "—" if since is None else str(since),
-            "Their usual gap is "
+            "Last order",
+            f"{customer.last_order_at:%Y-%m-%d}" if customer.last_order_at else "—",
+            "Their usual gap between orders is "
             + (f"{gap:.0f} days." if gap is not None else "unknown (one order): the shop's typical gap is used."),
         ),
         (

@@ -85,6 +85,8 @@ def fit_bgnbd(
 def fit_gamma_gamma(
     n_orders: np.ndarray, aov: np.ndarray, *, as_of: datetime
 ) -> tuple[btyd.GammaGammaParams | None, ModelFit]:
+    # x = all of a customer's orders and zbar their mean: the paper averages repeat orders only,
+    # but the per-customer summary holds no single order's value, so the first one is included.
     mask = (n_orders >= 2) & (aov > 0)
     n = int(mask.sum())
     if n < settings.METRICS_MIN_REPEAT_BUYERS:

@@ -160,3 +160,23 @@ def test_many_rows_across_chunks(tmp_path):
 
     assert Customer.objects.count() == 50
     assert "line 52: email is not a valid email address" in err.getvalue()
+
+
+def test_a_line_that_is_not_utf8_fails_alone_and_a_bom_is_accepted(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        "\ufeffemail,first_name\n".encode()
+        + "zoe@example.com,Zoë\n".encode()
+        + "rene@example.com,René\n".encode("latin-1")
+        + b"max@example.com,Max\n"
+    )
+    err = StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_customers", str(path), "--no-progress", stdout=StringIO(), stderr=err)
+
+    assert "line 3: the line is not valid UTF-8" in err.getvalue()
+    assert dict(Customer.objects.values_list("email", "first_name")) == {
+        "zoe@example.com": "Zoë",
+        "max@example.com": "Max",
+    }

@@ -32,10 +32,13 @@ def condition_errors(condition: object) -> list[str]:
         return []
     if not isinstance(condition, dict):
         return ["condition: expected an object such as {'has_not_clicked': true}"]
-    errors = [
-        f"condition.{key}: unknown (use one of {sorted(CONDITIONS)})" for key in condition if key not in CONDITIONS
-    ]
-    errors += [f"condition.{key}: expected true or false" for key, v in condition.items() if not isinstance(v, bool)]
+    known = sorted([*CONDITIONS, *TIMING_KEYS])
+    errors = [f"condition.{key}: unknown (use one of {known})" for key in condition if key not in known]
+    for key, value in condition.items():
+        if key in CONDITIONS and not isinstance(value, bool):
+            errors.append(f"condition.{key}: expected true or false")
+        if key in TIMING_KEYS and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            errors.append(f"condition.{key}: expected a whole number of hours")
     return errors
 
 

@@ -54,7 +54,7 @@ def import_command_run(command: BaseCommand, *, importer: Importer, options: dic
             command.stderr.write(f"{path.name} {failure}")
 
     try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
+        with path.open("rb") as stream:
             report = importer(
                 stream=stream,
                 actor=f"{command_name(command)} ({getpass.getuser()})",

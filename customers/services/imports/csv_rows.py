@@ -1,20 +1,23 @@
 """Reading CSV files as a stream of numbered records, and strict parsing of cell values.
 
+Files are read as bytes and decoded line by line, so memory stays flat and a line that is
+not UTF-8 (a spreadsheet's Latin-1 export) fails alone instead of stopping the import.
+
 Every parser raises RowError with a reason a shop owner can act on; the caller adds the
 line number. Blank optional cells parse to None, meaning "not given".
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import TextIO
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -43,21 +46,45 @@ class CsvRecord:
     error: str | None = None
 
 
+_NOT_UTF8 = "the line is not valid UTF-8: save the file as UTF-8 (CSV UTF-8 in spreadsheet programs)"
+
+
+def _physical_lines(raw: Iterable[bytes]) -> Iterator[bytes]:
+    # A binary file splits on \n only; splitlines also splits the lone \r of old Mac exports.
+    for chunk in raw:
+        yield from chunk.splitlines(keepends=True)
+
+
+def _decoded_lines(raw: Iterable[bytes], bad: set[int]) -> Iterator[str]:
+    """Decode line by line, so one badly encoded line fails alone; note its number in `bad`."""
+    for number, line in enumerate(_physical_lines(raw), start=1):
+        if number == 1 and line.startswith(codecs.BOM_UTF8):
+            line = line[len(codecs.BOM_UTF8) :]
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.add(number)
+            yield line.decode("utf-8", errors="replace")
+
+
 def csv_records(
-    stream: TextIO, *, required: set[str], known: set[str], one_of: set[str] | None = None
+    raw: Iterable[bytes], *, required: set[str], known: set[str], one_of: set[str] | None = None
 ) -> Iterator[CsvRecord]:
-    """Yield one record per data row with its line number in the file.
+    """Yield one record per data row of a binary UTF-8 CSV stream, with its line number.
 
     Column names are matched case-insensitively; unknown columns are ignored. A missing
     required column (or none of `one_of`) aborts before any row is read. Blank lines are skipped.
     """
-    reader = csv.reader(stream)
+    bad: set[int] = set()
+    reader = csv.reader(_decoded_lines(raw, bad))
     try:
         header = next(reader)
     except StopIteration:
         raise ImportAborted("the file is empty: expected a header row") from None
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except csv.Error as exc:
         raise ImportAborted(f"cannot read the header row: {exc}") from None
+    if bad:
+        raise ImportAborted("the header row is not valid UTF-8: save the file as UTF-8")
     names = [name.strip().lower() for name in header]
     missing = sorted(required - set(names))
     if missing:
@@ -69,6 +96,7 @@ def csv_records(
     index = {name: i for i, name in enumerate(names) if name in known}
     width = len(names)
     while True:
+        first = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
@@ -76,8 +104,12 @@ def csv_records(
         except csv.Error as exc:
             yield CsvRecord(reader.line_num, None, f"malformed CSV: {exc}")
             continue
-        except UnicodeDecodeError:
-            raise ImportAborted(f"the file is not valid UTF-8 (after line {reader.line_num})") from None
+        if bad:
+            spanned = set(range(first, reader.line_num + 1))
+            if bad & spanned:
+                bad -= spanned
+                yield CsvRecord(reader.line_num, None, _NOT_UTF8)
+                continue
         if not row or not any(cell.strip() for cell in row):
             continue
         if len(row) > width:

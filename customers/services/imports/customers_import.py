@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import BinaryIO
 
 from django.db.models import Q
 from django.utils import timezone
@@ -163,14 +163,14 @@ def _match(
 
 def customers_import(
     *,
-    stream: TextIO,
+    stream: BinaryIO,
     actor: str,
     source_name: str = "",
     chunk_size: int = 2000,
     on_failure: Callable[[RowFailure], None] | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import a customers CSV from an open text stream. Raises ImportAborted for an unreadable file."""
+    """Import a customers CSV from an open binary stream (UTF-8). Raises ImportAborted for an unreadable file."""
     records = csv_rows.csv_records(stream, required=REQUIRED, known=COLUMNS)
     writer = _CustomerChunkWriter(actor=actor, detail_prefix=f"{source_name} " if source_name else "")
     job = ChunkedImport(

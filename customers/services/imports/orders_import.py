@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TextIO
+from typing import BinaryIO
 
 from django.db import transaction
 from django.db.models import Q
@@ -244,13 +244,13 @@ class _OrderChunkWriter:
 
 def orders_import(
     *,
-    stream: TextIO,
+    stream: BinaryIO,
     actor: str,
     chunk_size: int = 2000,
     on_failure: Callable[[RowFailure], None] | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import an orders CSV from an open text stream. Raises ImportAborted for an unreadable file."""
+    """Import an orders CSV from an open binary stream (UTF-8). Raises ImportAborted for an unreadable file."""
     records = csv_rows.csv_records(stream, required=REQUIRED, known=COLUMNS, one_of={"customer_external_id", "email"})
     writer = _OrderChunkWriter(actor=actor)
     job = ChunkedImport(
