@@ -14,7 +14,9 @@ minute later (what beat pays every minute), and one a week later (follow-up step
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import sys
 import time
 from datetime import timedelta
@@ -150,10 +152,17 @@ def journeys_create() -> Segment:
 
 
 def timed_tick(label: str, now) -> None:
+    profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
     with CaptureQueriesContext(connection) as queries:
         start = time.perf_counter()
+        if profiler:
+            profiler.enable()
         counts = journeys_tick(now=now)
+        if profiler:
+            profiler.disable()
         seconds = time.perf_counter() - start
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     shown = {k: v for k, v in sorted(counts.items()) if v}
     if os.environ.get("BENCH_SLOW_QUERIES"):
         for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:3]:

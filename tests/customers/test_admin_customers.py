@@ -84,6 +84,14 @@ def test_change_page_renders_capped_inlines(client, superuser, customer, django_
     assert "Latest 20 orders" in html and "Latest 30 activities" in html
     assert "Metrics" in html and "All history" in html
 
+    other = Customer.objects.create(email="other@example.com")
+    Order.objects.create(external_id="x1", customer=other, placed_at=placed, total=Decimal("1"))
+    all_orders = client.get(reverse("admin:customers_order_changelist"), {"customer__id__exact": customer.pk})
+    assert all_orders.status_code == 200
+    assert b"o10" in all_orders.content and b"x1" not in all_orders.content
+    all_activity = client.get(reverse("admin:customers_activity_changelist"), {"customer__id__exact": customer.pk})
+    assert all_activity.status_code == 200
+
 
 def submitted_form(page, **changes) -> dict:
     """The POST a browser sends for this change page, read-only inlines included."""

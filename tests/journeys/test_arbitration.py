@@ -111,3 +111,24 @@ def test_holdout_is_recorded_not_mailed(campaign, customer, settings):
     assert 0 < held.count() < 40
     assert set(Message.objects.filter(enrollment__in=held).values_list("status", "error")) == {("skipped", "holdout")}
     assert not Message.objects.filter(enrollment__is_holdout=False, status="skipped").exists()
+
+
+def test_higher_priority_moves_a_waiting_lower_priority_message(campaign, customer, settings):
+    settings.FREQUENCY_CAP_PER_DAY, settings.FREQUENCY_CAP_PER_WEEK = 1, 3
+    person = customer(timezone="UTC")
+    winback = campaign(name="winback", rules={}, priority=30)
+    late_evening = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)
+    with time_machine.travel(late_evening, tick=False):
+        journeys_tick()
+    waiting = Message.objects.get(campaign=winback)
+    assert waiting.not_before == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # quiet hours
+    cart = campaign(name="cart", rules={}, priority=90)
+    with time_machine.travel(late_evening + timedelta(hours=1), tick=False):
+        journeys_tick()
+    assert Message.objects.get(campaign=cart).not_before == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    waiting.refresh_from_db()
+    assert waiting.status == MessageStatus.QUEUED
+    assert waiting.not_before == datetime(2026, 3, 4, 8, 0, tzinfo=UTC)  # the next free daily slot
+    record = Deferral.objects.get(enrollment=waiting.enrollment)
+    assert (record.reason, record.outcome) == ("preempted by cart (priority 90)", "preempted")
+    assert person.messages.count() == 2

@@ -24,7 +24,9 @@ def _settings(settings):
 def activate(recipe: str) -> list[Campaign]:
     campaigns = campaign_create_from_recipe(recipe=recipe, user=None)
     assert all(c.status == CampaignStatus.DRAFT for c in campaigns)
-    Campaign.objects.filter(pk__in=[c.pk for c in campaigns]).update(status=CampaignStatus.ACTIVE)
+    assert all(c.holdout_percent == 10 for c in campaigns)
+    # No control group here: these tests follow every recipient (holdout has its own tests).
+    Campaign.objects.filter(pk__in=[c.pk for c in campaigns]).update(status=CampaignStatus.ACTIVE, holdout_percent=0)
     return campaigns
 
 

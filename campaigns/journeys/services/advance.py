@@ -21,6 +21,7 @@ from campaigns.journeys.selectors.message_context import message_contexts, trial
 from campaigns.journeys.services.ab_tests import ab_split
 from campaigns.journeys.services.arbitration import CapVerdict, cap_verdicts, quiet_hours_end, sunset_customer_ids
 from campaigns.journeys.services.offers import coupons_link, offer_errors, offers_prepare
+from campaigns.journeys.services.preemption import messages_preempt
 from campaigns.models import (
     Campaign,
     DelayFrom,
@@ -92,7 +93,10 @@ def _advance_page(
             if row["customer_id"] in sunset:
                 skip[row["pk"]] = f"sunset: not engaged for {settings.SUNSET_DAYS} days"
         rest = [row for row in rest if row["pk"] not in skip]
-    verdicts = cap_verdicts(customer_ids=[r["customer_id"] for r in rest], now=now)
+    send_at = {r["customer_id"]: quiet_hours_end(tz_name=r["customer__timezone"], now=now) or now for r in rest}
+    verdicts = cap_verdicts(customer_ids=list(send_at), now=now, send_at=send_at)
+    if messages_preempt(campaign=campaign, verdicts=verdicts, now=now):
+        verdicts = cap_verdicts(customer_ids=list(send_at), now=now, send_at=send_at)
     capped = [row for row in rest if row["customer_id"] in verdicts]
     deferred = _defer_or_expire(step, capped, verdicts, now, skip)
     send = [row for row in rest if row["pk"] not in skip and row["pk"] not in deferred]
@@ -115,7 +119,7 @@ def _advance_page(
         context: dict[str, Any] = dict(extras.get(row["customer_id"], {}))
         if offer:
             context["offer"] = offer
-        not_before = quiet_hours_end(tz_name=row["customer__timezone"], now=now)
+        not_before = send_at[row["customer_id"]] if send_at[row["customer_id"]] > now else None
         version = split.versions.get(row["pk"], step.template.current_version)
         messages.append(
             _message(

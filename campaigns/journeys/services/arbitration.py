@@ -6,12 +6,13 @@ customer the higher-priority one takes the slot and the other is deferred to the
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from campaigns.models import Message, MessageStatus
@@ -28,33 +29,42 @@ class CapVerdict:
     reason: str = ""
 
 
-def cap_verdicts(*, customer_ids: list[int], now: datetime) -> dict[int, CapVerdict]:
-    """Per customer: may one more marketing message be queued now, and if not, from when."""
+def cap_verdicts(
+    *, customer_ids: list[int], now: datetime, send_at: dict[int, datetime] | None = None
+) -> dict[int, CapVerdict]:
+    """Per customer: may one more marketing message go out at `send_at` (default now), and if not, when.
+
+    A message's slot is when it was sent, or when it may be sent (not_before), or when it was
+    queued. The caps are sliding windows: no more than N slots within any 24 hours / 7 days, so
+    mail already waiting for tomorrow morning counts against a message that would go out then.
+    """
     per_day, per_week = settings.FREQUENCY_CAP_PER_DAY, settings.FREQUENCY_CAP_PER_WEEK
+    send_at = send_at or {}
+    horizon = max([now, *send_at.values()])
     rows = (
         Message.objects.filter(
             customer_id__in=customer_ids, campaign__isnull=False, is_test=False, status__in=COUNTED_STATUSES
         )
         .annotate(slot=Coalesce("sent_at", "not_before", "created_at"))
-        .filter(slot__gt=now - WEEK)
-        .values("customer_id")
-        .annotate(
-            week=Count("id"),
-            day=Count("id", filter=Q(slot__gt=now - DAY)),
-            oldest_week=Min("slot"),
-            oldest_day=Min("slot", filter=Q(slot__gt=now - DAY)),
-        )
+        .filter(slot__gt=now - WEEK, slot__lt=horizon + WEEK)
+        .values_list("customer_id", "slot")
     )
+    slots: dict[int, list[datetime]] = defaultdict(list)
+    for customer_id, slot in rows:
+        slots[customer_id].append(slot)
     verdicts: dict[int, CapVerdict] = {}
-    for row in rows:
+    for customer_id, times in slots.items():
+        at = send_at.get(customer_id, now)
         waits: list[tuple[datetime, str]] = []
-        if per_day and row["day"] >= per_day:
-            waits.append((row["oldest_day"] + DAY, f"frequency cap: {per_day} a day"))
-        if per_week and row["week"] >= per_week:
-            waits.append((row["oldest_week"] + WEEK, f"frequency cap: {per_week} a week"))
+        for cap, window, label in ((per_day, DAY, "a day"), (per_week, WEEK, "a week")):
+            near = sorted(t for t in times if at - window < t < at + window)
+            if cap and len(near) >= cap:
+                # Past slots only: wait until enough of them age out. Slots ahead: go after the last.
+                until = (near[-1] if near[-1] > at else near[len(near) - cap]) + window
+                waits.append((until, f"frequency cap: {cap} {label}"))
         if waits:
             until, reason = max(waits)
-            verdicts[row["customer_id"]] = CapVerdict(False, max(until, now + timedelta(minutes=1)), reason)
+            verdicts[customer_id] = CapVerdict(False, max(until, now + timedelta(minutes=1)), reason)
     return verdicts
 
 
