@@ -7,10 +7,12 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from customers.admin import shop  # noqa: F401  (registers products, activity, consent proof, suppression)
 from customers.admin.csv_import import CsvImportMixin
+from customers.admin.gdpr_actions import GdprActionsMixin
+from customers.metrics.explain import customer_metric_explanations
 from customers.models import Activity, Customer, Order, OrderItem
 from customers.services.imports import customers_import, orders_import
 from customers.services.imports.aggregates import customer_order_aggregates_refresh
@@ -94,7 +96,7 @@ class RecentActivityInline(ReadOnlyInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(CsvImportMixin, admin.ModelAdmin):
+class CustomerAdmin(GdprActionsMixin, CsvImportMixin, admin.ModelAdmin):
     list_display = (
         "email",
         "full_name",
@@ -122,15 +124,25 @@ class CustomerAdmin(CsvImportMixin, admin.ModelAdmin):
             ("Subscription", {"fields": ("email_status", "consent", "consent_source", "consent_at")}),
         ]
         if obj is not None:
-            fieldsets.append(("Metrics", {"fields": METRIC_FIELDS}))
+            fieldsets.append(("What the metrics say", {"fields": ("metrics_explained",)}))
+            fieldsets.append(("Metrics", {"fields": METRIC_FIELDS, "classes": ("collapse",)}))
             fieldsets.append(("History", {"fields": ("all_history", "updated_at")}))
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None):
         fields = ("consent_source", "consent_at", *METRIC_FIELDS)
         if obj is not None:
-            fields = (*SHOP_FIELDS, *fields, "all_history", "updated_at")
+            fields = (*SHOP_FIELDS, *fields, "metrics_explained", "all_history", "updated_at")
         return fields
+
+    @admin.display(description="Metrics")
+    def metrics_explained(self, obj: Customer) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            customer_metric_explanations(obj),
+        )
+        return format_html('<table class="metrics-explained">{}</table>', rows)
 
     @admin.display(description="All history")
     def all_history(self, obj: Customer) -> str:

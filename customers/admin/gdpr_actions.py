@@ -52,7 +52,7 @@ def erase_customers(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "confirm_field": CONFIRM_FIELD,
         }
-        return TemplateResponse(request, "tracking/admin/gdpr_erase_confirmation.html", context)
+        return TemplateResponse(request, "admin/customers/gdpr_erase_confirmation.html", context)
     actor = f"admin:{request.user.get_username()}"
     erased = 0
     for customer in queryset.order_by("pk"):
