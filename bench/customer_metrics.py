@@ -12,6 +12,7 @@ Prints the median of each timing and their ratio, all from the same run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -105,6 +106,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", help="Also write the figures to this JSON file (for bench/run.py).")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("bench: set DATABASE_URL to a PostgreSQL database")
@@ -137,9 +139,14 @@ def main() -> None:
             print(f"ratio median of later runs / bare: {statistics.median(full[1:]) / bare_s:.2f}x")
         before_write = statistics.median(sum(v for k, v in p.items() if k not in {"write", "leads"}) for p in phases)
         print(f"ratio median compute before writing (aggregate + NumPy + fits) / bare: {before_write / bare_s:.2f}x")
+        figures = {"customers": args.customers, "buyers": buyers, "bare_s": bare_s, "runs_s": full}
+        figures |= {"nightly_s": statistics.median(full[1:] or full), "before_write_s": before_write}
+        figures["phases_last_run"] = phases[-1]
     finally:
         connection.creation.destroy_test_db(original, verbosity=0)
         print(f"dropped {test_db}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ cart) is passed precomputed, as the sender does for a batch.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -30,6 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=2000)
     parser.add_argument("--compiles", type=int, default=20)
+    parser.add_argument("--json", help="Also write the figures to this JSON file (for bench/run.py).")
     args = parser.parse_args()
 
     import django
@@ -59,7 +61,7 @@ def main() -> None:
     ]
 
     print(f"{'template':34} {'compile ms':>10} {'render ms':>10} {'html2text/rcpt':>14} {'ratio':>7}")
-    ratios = []
+    ratios, rows = [], []
     for number, starter in enumerate(starter_templates(), start=1):
         compile_times = []
         for _ in range(args.compiles):
@@ -91,9 +93,14 @@ def main() -> None:
         text_ms = (time.perf_counter() - started) * 1000 / 200
         compile_ms = statistics.median(compile_times) * 1000
         ratios.append(compile_ms / render_ms)
+        rows.append(
+            {"template": starter.name, "compile_ms": compile_ms, "render_ms": render_ms, "html2text_ms": text_ms}
+        )
         print(f"{starter.name[:34]:34} {compile_ms:10.2f} {render_ms:10.3f} {text_ms:14.3f} {ratios[-1]:7.1f}")
     print(f"median compile/render ratio: {statistics.median(ratios):.1f} (one compile costs that many renders)")
     print("html2text/rcpt: what converting each recipient's final HTML to text would add per recipient")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"recipients": args.recipients, "templates": rows}))
 
 
 if __name__ == "__main__":

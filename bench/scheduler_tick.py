@@ -1,7 +1,7 @@
 """Scheduler tick at scale: time and query count, against the bare SQL count of the audience.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python bench/scheduler_tick.py \
-        [--customers 100000] [--orders 1000000] [--carts 5000]
+        [--customers 100000] [--orders 1000000] [--carts 5000] [--activities 2000000] [--json out.json]
 
 Works in a throw-away test database (test_<db>, created and dropped here). Data is generated
 in SQL: customers, orders over two years skewed toward heavy buyers (one item each, 200
@@ -9,14 +9,18 @@ products in 20 categories), per-customer order metrics, and recent cart events. 
 journeys (win-back on the customer's own rhythm, loyalty, cross-sell after an order, abandoned
 cart) then run through three ticks: the first (mass enrolment and first steps), an idle one a
 minute later (what beat pays every minute), and one a week later (follow-up steps, caps).
+Baselines (bench/bare_sql.py): the win-back rule as a hand-written SQL count beside the
+segment count, and the tick's unavoidable reads written by hand beside the idle tick.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import os
 import pstats
+import statistics
 import sys
 import time
 from datetime import timedelta
@@ -33,7 +37,8 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from campaigns.journeys.selectors.segments import segment_customers  # noqa: E402
+from bench import bare_sql  # noqa: E402
+from campaigns.journeys.selectors.segments import segment_count, segment_customers  # noqa: E402
 from campaigns.journeys.services.tick import journeys_tick  # noqa: E402
 from campaigns.models import Campaign, Message, Segment, Step, Template, TemplateVersion  # noqa: E402
 from customers.models import Customer  # noqa: E402
@@ -112,6 +117,30 @@ def insert_shop_data(n_orders: int, n_customers: int, n_carts: int) -> None:
             cursor.execute(f"ANALYZE {table}")
 
 
+def insert_activity(n: int, n_customers: int) -> None:
+    """Background activity (product views over 90 days) so the activity table has a real size."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id) FROM customers_customer")
+        first_id = cursor.fetchone()[0]
+        cursor.execute(
+            """INSERT INTO customers_activity (customer_id, type, product_id, occurred_at, properties)
+               SELECT %s + floor(random() * %s)::bigint, 'product_viewed', NULL,
+                      now() - interval '2 hours' - random() * interval '90 days', '{}'::jsonb
+               FROM generate_series(1, %s) AS g""",
+            [first_id, n_customers, n],
+        )
+        cursor.execute("ANALYZE customers_activity")
+
+
+def median_seconds(function, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def journeys_create() -> Segment:
     template = Template.objects.create(name="Bench", subject="Hi", mjml="<mjml></mjml>", is_valid=True)
     template.current_version = TemplateVersion.objects.create(
@@ -151,7 +180,7 @@ def journeys_create() -> Segment:
     return win_back
 
 
-def timed_tick(label: str, now) -> None:
+def timed_tick(label: str, now) -> float:
     profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
     with CaptureQueriesContext(connection) as queries:
         start = time.perf_counter()
@@ -168,6 +197,7 @@ def timed_tick(label: str, now) -> None:
         for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:3]:
             print(f"   {q['time']}s {q['sql'][:600]}")
     print(f"{label:<28} {seconds:7.2f}s  {len(queries.captured_queries):5d} queries  {shown}")
+    return seconds
 
 
 def main() -> None:
@@ -175,33 +205,49 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--carts", type=int, default=5_000)
+    parser.add_argument("--activities", type=int, default=0, help="activity rows in all (carts included)")
+    parser.add_argument("--json", help="Also write the figures to this JSON file (for bench/run.py).")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("bench: set DATABASE_URL to a PostgreSQL database")
     original = connection.settings_dict["NAME"]
     test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    figures: dict = {"customers": args.customers, "orders": args.orders, "carts": args.carts}
     try:
         clock = time.perf_counter()
         insert_customers(args.customers)
         insert_shop_data(args.orders, args.customers, args.carts)
+        insert_activity(max(args.activities - args.carts, 0), args.customers)
+        figures["activities"] = max(args.activities, args.carts)
         print(
-            f"data: {args.customers} customers, {args.orders} orders, {args.carts} carts "
-            f"in {time.perf_counter() - clock:.1f}s"
+            f"data: {args.customers} customers, {args.orders} orders, {figures['activities']} activity rows "
+            f"({args.carts} carts) in {time.perf_counter() - clock:.1f}s"
         )
         win_back = journeys_create()
         now = timezone.now()
-        start = time.perf_counter()
         audience = segment_customers(win_back, now=now).count()
-        bare = time.perf_counter() - start
-        print(f"bare SQL count of the win-back segment: {audience} customers in {bare:.3f}s (1 query)")
-        timed_tick("tick 1 (enrol + first steps)", now)
-        timed_tick("tick 2 (a minute later)", now + timedelta(minutes=1))
-        timed_tick("tick 3 (a week later)", now + timedelta(days=7, minutes=2))
+        assert bare_sql.win_back_count(now) == audience
+        figures["segment_size"] = audience
+        figures["segment_count_s"] = median_seconds(lambda: segment_count(WIN_BACK_RULES, now=now), 5)
+        figures["segment_bare_s"] = median_seconds(lambda: bare_sql.win_back_count(now), 5)
+        print(
+            f"win-back segment ({audience} customers): count {figures['segment_count_s']:.3f}s, "
+            f"hand-written SQL {figures['segment_bare_s']:.3f}s"
+        )
+        figures["tick_first_s"] = timed_tick("tick 1 (enrol + first steps)", now)
+        idle = [now + timedelta(minutes=m) for m in (1, 2, 3)]
+        figures["tick_bare_s"] = median_seconds(lambda: bare_sql.tick_reads(idle[0]), 3)
+        print(f"tick's reads in hand-written SQL: {figures['tick_bare_s']:.3f}s")
+        figures["tick_idle_s"] = statistics.median(timed_tick(f"tick at +{m + 1} min", at) for m, at in enumerate(idle))
+        figures["tick_week_s"] = timed_tick("tick a week later", now + timedelta(days=7, minutes=4))
         by_status = dict(Message.objects.values_list("status").annotate(n=django.db.models.Count("id")))
+        figures["messages"] = by_status
         print(f"messages: {by_status}")
     finally:
         connection.creation.destroy_test_db(original, verbosity=0)
         print(f"dropped {test_db}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures))
 
 
 if __name__ == "__main__":

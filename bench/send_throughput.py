@@ -36,6 +36,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--processes", type=int, default=1, help="Worker processes (as a prefork worker's -c).")
+    parser.add_argument("--json", help="Also write the figures to this JSON file (for bench/run.py).")
     return parser.parse_args()
 
 
@@ -235,6 +236,10 @@ def main() -> None:
     print(f"end to end (plan, claim, render, send, record): {n / e2e:8.1f} msg/s  ({e2e:.2f} s)")
     print(f"bare anymail loop, pre-rendered, no database:  {n / ceiling:8.1f} msg/s  ({ceiling:.2f} s)")
     print(f"ratio end to end / ceiling: {ceiling / e2e:.2f}")
+    if args.json:
+        figures = {"messages": n, "end_to_end_s": e2e, "ceiling_s": ceiling, "database": connection.vendor}
+        figures |= {"concurrency": args.concurrency, "batch_size": args.batch_size, "processes": args.processes}
+        Path(args.json).write_text(json.dumps(figures | {"latency_ms": args.latency_ms}))
 
 
 if __name__ == "__main__":

@@ -87,6 +87,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (same for every target)")
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
+    parser.add_argument("--json", help="Also write the report to this JSON file (for bench/run.py).")
     return parser.parse_args()
 
 
@@ -198,6 +199,8 @@ def main() -> None:
             results[kind]["rps_vs_trivial"] = round(results[kind]["rps"] / results["trivial"]["rps"], 3)
         report["modes"][mode] = results
     print(json.dumps(report, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report))
     shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import io
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import connection
 
 from campaigns.journeys.services.tick import journeys_tick
@@ -93,7 +95,8 @@ def test_event_trigger_waits_for_delay_and_exits_on_goal(campaign, customer, act
         assert journeys_tick()["enrolled"] == 0
 
 
-def test_tick_twice_creates_one_message_per_enrollment_step(campaign, customer):
+def test_tick_twice_creates_one_message_per_enrollment_step(campaign, customer, settings):
+    settings.JOURNEY_PAGE_SIZE = 2  # several pages
     for _ in range(5):
         customer()
     campaign(rules={})
@@ -142,3 +145,11 @@ def test_broken_settings_are_recorded_and_do_not_stop_other_journeys(campaign, c
     assert skipped.status == MessageStatus.SKIPPED
     assert skipped.error.startswith("invalid step settings: condition.has_not_clikced: unknown")
     assert Message.objects.get(campaign=fine).status == MessageStatus.QUEUED
+
+
+def test_management_command_runs_a_tick(campaign, customer):
+    customer()
+    campaign(rules={})
+    out = io.StringIO()
+    call_command("journeys_tick", stdout=out)
+    assert "enrolled           1" in out.getvalue() and "queued             1" in out.getvalue()

@@ -64,27 +64,25 @@ def enrollments_advance(*, campaign: Campaign, now: datetime) -> Counter:
     return counts
 
 
-def _advance_page(
-    campaign: Campaign, step: Step, following: Step | None, page: list[dict], now: datetime, counts: Counter
-) -> None:
+def _screen(campaign: Campaign, step: Step, page: list[dict], now: datetime) -> dict[int, str]:
+    """Why each enrollment of the page must not be mailed this step (empty: all may go)."""
     ids = [row["pk"] for row in page]
     skip: dict[int, str] = {}
     problems = condition_errors(step.condition) + offer_errors(step.offer)
     if problems:  # a mistyped step must not stop the tick: record why nothing was sent
-        skip.update({pk: f"invalid step settings: {problems[0]}" for pk in ids})
-    elif step.condition:
+        return {pk: f"invalid step settings: {problems[0]}" for pk in ids}
+    if step.condition:
         passing = set(
             Enrollment.objects.filter(pk__in=ids).filter(condition_q(step.condition)).values_list("pk", flat=True)
         )
         wanted = ", ".join(k for k in step.condition if k != "before_trial_end_hours")
         skip.update({pk: f"condition not met: {wanted}" for pk in ids if pk not in passing})
-    version = step.template.current_version
     for row in page:
         if row["pk"] in skip:
             continue
         if row["is_holdout"]:
             skip[row["pk"]] = "holdout"
-        elif version is None:
+        elif step.template.current_version is None:
             skip[row["pk"]] = f"template {step.template.name!r} has no saved version"
     rest = [row for row in page if row["pk"] not in skip]
     if rest and not campaign.is_transactional:
@@ -92,7 +90,14 @@ def _advance_page(
         for row in rest:
             if row["customer_id"] in sunset:
                 skip[row["pk"]] = f"sunset: not engaged for {settings.SUNSET_DAYS} days"
-        rest = [row for row in rest if row["pk"] not in skip]
+    return skip
+
+
+def _advance_page(
+    campaign: Campaign, step: Step, following: Step | None, page: list[dict], now: datetime, counts: Counter
+) -> None:
+    skip = _screen(campaign, step, page, now)
+    rest = [row for row in page if row["pk"] not in skip]
     send_at = {r["customer_id"]: quiet_hours_end(tz_name=r["customer__timezone"], now=now) or now for r in rest}
     verdicts = cap_verdicts(customer_ids=list(send_at), now=now, send_at=send_at)
     if messages_preempt(campaign=campaign, verdicts=verdicts, now=now):

@@ -87,34 +87,31 @@ def enrollments_create_for_events(*, campaign: Campaign, now: datetime) -> int:
 
 
 def _insert_pages(campaign: Campaign, rows: QuerySet, timing, *, keyed_rows: bool = False) -> int:
-    """Insert enrollments page by page (customer id > last id), one INSERT per page."""
+    """Insert enrollments in batches: the audience query runs once, streamed (a server-side cursor
+    on PostgreSQL), and each batch is one INSERT, so memory stays flat at any audience size."""
     size = settings.JOURNEY_PAGE_SIZE
-    last_pk, created = 0, 0
-    while True:
-        page = list(rows.filter(pk__gt=last_pk).order_by("pk")[:size])
-        if not page:
-            return created
-        objs = []
-        for row in page:
-            customer_id, stamp = row if keyed_rows else (row, None)
-            entered_at, due_at = timing(stamp)
-            objs.append(
-                Enrollment(
-                    campaign=campaign,
-                    customer_id=customer_id,
-                    entered_at=entered_at,
-                    due_at=due_at,
-                    next_step=1,
-                    is_holdout=is_holdout(
-                        campaign_id=campaign.pk, customer_id=customer_id, percent=campaign.holdout_percent
-                    ),
-                )
+    created, batch = 0, []
+    for row in rows.order_by("pk").iterator(chunk_size=size):
+        customer_id, stamp = row if keyed_rows else (row, None)
+        entered_at, due_at = timing(stamp)
+        batch.append(
+            Enrollment(
+                campaign=campaign,
+                customer_id=customer_id,
+                entered_at=entered_at,
+                due_at=due_at,
+                next_step=1,
+                is_holdout=is_holdout(
+                    campaign_id=campaign.pk, customer_id=customer_id, percent=campaign.holdout_percent
+                ),
             )
-        Enrollment.objects.bulk_create(objs, batch_size=size)
-        created += len(objs)
-        last_pk = page[-1][0] if keyed_rows else page[-1]
-        if len(page) < size:
-            return created
+        )
+        if len(batch) == size:
+            Enrollment.objects.bulk_create(batch)
+            created, batch = created + len(batch), []
+    if batch:
+        Enrollment.objects.bulk_create(batch)
+    return created + len(batch)
 
 
 def enrollments_create(*, campaign: Campaign, now: datetime) -> int:

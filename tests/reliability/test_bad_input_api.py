@@ -1,0 +1,158 @@
+"""Property-based: the event API under generated hostile batches.
+
+Never a 500; a malformed request is a clear 400; a batch answers one result per event; an
+event that is rejected leaves nothing behind (no customer, order or ingest record of its own).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from customers.models import Customer, IngestedEvent, Order
+from customers.services.events.api_keys import api_key_create
+from customers.services.events.schemas import EVENT_MODELS
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/events"
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+_serial = itertools.count()
+
+hostile_text = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(
+        ["", " ", "\x00", "<script>alert(1)</script>", "{{ secret }}", "' OR 1=1 --", "é" * 300, "x" * 5000]
+    ),
+)
+json_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), hostile_text)
+json_any = st.recursive(
+    json_scalar,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(hostile_text, inner, max_size=3),
+    max_leaves=8,
+)
+money = st.one_of(
+    st.sampled_from(["0", "7.50", "-1", "1e400", "NaN", "Infinity", "12345678901234.99", "0.001", "abc"]),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+when = st.one_of(
+    st.none(),
+    st.sampled_from(["2026-01-02T03:04:05Z", "2026-13-45", "0001-01-01T00:00:00", "9999-12-31T23:59:59+14:00", "now"]),
+    hostile_text,
+)
+event_type = st.sampled_from(
+    ["customer_upserted", "order_placed", "cart_updated", "checkout_started", "product_viewed", "trial_started",
+     "trial_converted", "refund_issued", "", "ORDER_PLACED"]
+)  # fmt: skip
+EVENT_TYPES = set(EVENT_MODELS)
+
+
+def _valid(kind: str, serial: int, first_name: str) -> dict:
+    data: dict = {"id": f"ev-{serial}", "type": kind, "customer": {"email": f"fuzz{serial}@example.test"}}
+    data["customer"]["first_name"] = first_name
+    if kind == "order_placed":
+        data |= {
+            "order_id": f"ord-{serial}",
+            "total": "19.90",
+            "items": [{"sku": "S1", "quantity": 2, "unit_price": "9.95"}],
+        }
+    elif kind in ("cart_updated", "checkout_started"):
+        data |= {"items": [{"sku": "S1", "quantity": 1}], "cart_url": "https://shop.example/cart/1"}
+    elif kind == "product_viewed":
+        data |= {"sku": "S1", "url": "https://shop.example/p/1"}
+    return data
+
+
+MUTATIONS = {
+    "id": st.one_of(st.none(), st.just(""), st.just("x" * 200), st.integers()),
+    "type": event_type,
+    "customer": st.one_of(st.none(), st.just({}), json_any, st.just({"email": "not-an-email"})),
+    "occurred_at": when,
+    "order_id": st.one_of(st.none(), st.just(""), hostile_text),
+    "total": money,
+    "currency": st.sampled_from(["usd", "EURO", "", None, "€€€"]),
+    "items": st.one_of(
+        json_any,
+        st.lists(
+            st.fixed_dictionaries(
+                {"sku": st.sampled_from(["S1", "", None]), "quantity": st.integers(-5, 200_000), "unit_price": money}
+            ),
+            max_size=3,
+        ),
+    ),
+    "url": st.sampled_from(["javascript:alert(1)", "not a url", "https://" + "a" * 600 + ".example", None]),
+    "properties": st.dictionaries(hostile_text, json_any, max_size=2),
+    "unexpected": json_any,
+}
+
+
+@st.composite
+def event(draw) -> dict:
+    """A valid event of some type, then up to two fields replaced by hostile values."""
+    serial = next(_serial)
+    kind = draw(event_type.filter(lambda t: t in EVENT_TYPES))
+    data = _valid(kind, serial, draw(hostile_text.filter(lambda t: len(t) <= 150)))
+    for field in draw(st.lists(st.sampled_from(sorted(MUTATIONS)), max_size=2, unique=True)):
+        data[field] = draw(MUTATIONS[field])
+    return data
+
+
+batch_item = st.one_of(event(), json_any)
+
+
+@pytest.fixture
+def api_client(client):
+    _key, secret = api_key_create(name="Fuzz")
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    return client
+
+
+@FUZZ
+@given(events=st.lists(batch_item, max_size=8))
+def test_generated_batches_get_one_result_each_and_rejected_events_leave_nothing(api_client, events):
+    ingested_before = IngestedEvent.objects.count()
+    response = api_client.post(URL, data=json.dumps({"events": events}), content_type="application/json")
+    assert response.status_code == 200, response.content[:300]
+    body = response.json()
+    assert len(body["results"]) == len(events)
+    assert body["accepted"] + body["duplicates"] + body["rejected"] == len(events)
+    assert IngestedEvent.objects.count() - ingested_before == body["accepted"]
+    for raw, result in zip(events, body["results"], strict=True):
+        assert result["status"] in {"accepted", "rejected"}  # every id is fresh: no duplicates here
+        if result["status"] == "rejected":
+            assert result["errors"], "a rejection says why"
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            continue
+        stored = IngestedEvent.objects.filter(event_id=raw["id"]).exists()
+        assert stored == (result["status"] == "accepted")
+        if result["status"] == "rejected":
+            email = (raw.get("customer") or {}).get("email") if isinstance(raw.get("customer"), dict) else None
+            assert not Order.objects.filter(external_id=raw.get("order_id") or "-").exists()
+            if isinstance(email, str):
+                assert not Customer.objects.filter(email__iexact=email.strip()).exists(), "half-applied event"
+
+
+@FUZZ
+@given(
+    body=st.one_of(
+        json_any.map(lambda v: json.dumps(v).encode()),
+        st.binary(max_size=200),
+        st.sampled_from([b"", b"{", b'{"events": {}}', b'{"events": "x"}', b"[" * 5000 + b"]" * 5000, b"\xff\xfe"]),
+    )
+)
+def test_malformed_bodies_are_a_clear_400_never_a_500(api_client, body):
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        parsed = None
+    response = api_client.post(URL, data=body, content_type="application/json")
+    if isinstance(parsed, dict) and isinstance(parsed.get("events"), list):
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 400, response.content[:200]
+        assert response.json()["detail"]
