@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from config.admin_base import ReadOnlyAdmin
 from customers.models import ApiKey, IngestedEvent
 from customers.services.events.api_keys import api_key_issue, api_key_revoke
 
@@ -44,7 +45,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(IngestedEvent)
-class IngestedEventAdmin(admin.ModelAdmin):
+class IngestedEventAdmin(ReadOnlyAdmin):
+    allow_delete = True
+
     """Events accepted by the API, kept so a retried batch never applies twice. Read-only."""
 
     list_display = ("event_id", "type", "api_key", "received_at")
@@ -52,9 +55,3 @@ class IngestedEventAdmin(admin.ModelAdmin):
     search_fields = ("event_id",)
     date_hierarchy = "received_at"
     list_select_related = ("api_key",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: IngestedEvent | None = None) -> bool:
-        return False

@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from config.admin_base import ReadOnlyAdmin
 from customers.metrics.audiences import FORMATS, AudienceError, audience_csv_lines, audience_customers
 from customers.metrics.dashboard import metrics_overview
 from customers.models import LifecycleStage, ModelFit, RfmSegment
@@ -44,7 +45,9 @@ class AudienceExportForm(forms.Form):
 
 
 @admin.register(ModelFit)
-class ModelFitAdmin(admin.ModelAdmin):
+class ModelFitAdmin(ReadOnlyAdmin):
+    allow_delete = True
+
     list_display = ("kind", "as_of", "fitted_at", "n_customers", "converged", "parameters", "log_likelihood", "note")
     list_filter = ("kind", "converged")
     date_hierarchy = "fitted_at"
@@ -54,12 +57,6 @@ class ModelFitAdmin(admin.ModelAdmin):
     @admin.display(description="Parameters")
     def parameters(self, obj: ModelFit) -> str:
         return ", ".join(f"{k} = {v:.4g}" for k, v in obj.params.items()) or "—"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -5,22 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from config.admin_base import ReadOnlyAdmin
 from customers.models import Activity, ConsentChange, Product, SuppressedAddress
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written only by the system: listed and viewed, never edited by hand."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Product)

@@ -8,23 +8,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from campaigns.models import Campaign
+from config.admin_base import ReadOnlyAdmin
 from tracking.models import TrackedUrl, TrackingEvent
 from tracking.selectors.stats import campaign_stats, step_stats
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 @admin.register(TrackingEvent)
-class TrackingEventAdmin(_ReadOnly):
+class TrackingEventAdmin(ReadOnlyAdmin):
     change_list_template = "tracking/admin/trackingevent_change_list.html"
     list_display = ["occurred_at", "kind", "verdict", "proxy_kind", "reason", "counts_as_human", "message_id", "source"]
     list_filter = ["verdict", "kind", "counts_as_human", "proxy_kind", "reason", "source"]
@@ -63,7 +53,7 @@ class TrackingEventAdmin(_ReadOnly):
 
 
 @admin.register(TrackedUrl)
-class TrackedUrlAdmin(_ReadOnly):
+class TrackedUrlAdmin(ReadOnlyAdmin):
     list_display = ["id", "url", "created_at"]
     search_fields = ["url"]
     ordering = ["-id"]

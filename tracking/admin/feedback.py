@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from config.admin_base import ReadOnlyAdmin
 from tracking.models import EspEvent
 
 
@@ -28,7 +28,7 @@ class ProcessedFilter(admin.SimpleListFilter):
 
 
 @admin.register(EspEvent)
-class EspEventAdmin(admin.ModelAdmin):
+class EspEventAdmin(ReadOnlyAdmin):
     list_display = [
         "received_at",
         "esp",
@@ -73,12 +73,3 @@ class EspEventAdmin(admin.ModelAdmin):
     @admin.display(description="raw payload")
     def raw_pretty(self, obj: EspEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.raw, indent=2, ensure_ascii=False))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: EspEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: EspEvent | None = None) -> bool:
-        return False

@@ -3,22 +3,19 @@ from __future__ import annotations
 from django.contrib import admin
 
 from campaigns.journeys.models import ABTest, ABVariant, Attribution, CouponCode, Deferral
+from config.admin_base import ReadOnlyAdmin
 
 
 @admin.register(Deferral)
-class DeferralAdmin(admin.ModelAdmin):
+class DeferralAdmin(ReadOnlyAdmin):
+    allow_delete = True
+
     """Why a step waited (frequency cap) and whether it was sent or expired in the end."""
 
     list_display = ["enrollment", "step", "reason", "first_deferred_at", "deferred_until", "times", "outcome"]
     list_filter = ["reason", "outcome"]
     list_select_related = ["step__campaign"]
     raw_id_fields = ["enrollment", "step"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CouponCode)
@@ -32,16 +29,12 @@ class CouponCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attribution)
-class AttributionAdmin(admin.ModelAdmin):
+class AttributionAdmin(ReadOnlyAdmin):
+    allow_delete = True
+
     list_display = ["order", "campaign", "step", "revenue", "touch", "touched_at"]
     list_filter = ["campaign", "touch"]
     raw_id_fields = ["order", "message", "step"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ABVariantInline(admin.TabularInline):

@@ -10,24 +10,16 @@ from campaigns.journeys.models import JourneyCampaign
 from campaigns.journeys.recipes import RECIPES
 from campaigns.journeys.selectors.results import campaign_attributed_revenue, campaign_incrementality
 from campaigns.journeys.services.recipes import RecipeError, campaign_create_from_recipe
+from config.admin_base import ReadOnlyAdmin
 
 
 @admin.register(JourneyCampaign)
-class JourneyCampaignAdmin(admin.ModelAdmin):
+class JourneyCampaignAdmin(ReadOnlyAdmin):
     """Read-only results per campaign (attributed revenue, incrementality) and the recipe picker."""
 
     list_display = ["name", "kind", "status", "priority", "holdout_percent"]
     list_filter = ["kind", "status"]
     change_list_template = "admin/journeys/journeycampaign/change_list.html"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view
