@@ -14,6 +14,8 @@ from anymail.signals import tracking
 from django.dispatch import receiver
 
 from campaigns.models import Message
+from customers.signals import shop_event_recorded
+from tracking.services.engagement import customer_engagement_add
 from tracking.services.tracking_events import tracking_event_record_from_esp
 from tracking.verdicts import esp_flags_from_event
 
@@ -60,3 +62,22 @@ def on_esp_open_or_click(sender: Any, event: Any, esp_name: str, **kwargs: Any) 
         url=str(event.click_url or "") if kind == "click" else "",
         esp_flags=esp_flags_from_event(event.esp_event),
     )
+
+
+_SCORED_SHOP_EVENTS = {
+    "order_placed": "order",
+    "cart_updated": "activity",
+    "checkout_started": "activity",
+    "product_viewed": "activity",
+    "trial_started": "activity",
+    "trial_converted": "activity",
+}
+
+
+@receiver(shop_event_recorded)
+def on_shop_event(sender: Any, *, customer_id: int, event_type: str, occurred_at: Any, **kwargs: Any) -> None:
+    """Site activity and purchases raise the engagement score as they arrive (the nightly
+    recompute rebuilds it from the same rows)."""
+    kind = _SCORED_SHOP_EVENTS.get(event_type)
+    if kind is not None:
+        customer_engagement_add(customer_id=customer_id, kind=kind, occurred_at=occurred_at)
