@@ -27,6 +27,7 @@ setup: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_starter_templates
 	$(BIN)/python manage.py seed_demo --customers $${DEMO_CUSTOMERS:-500}
+	$(BIN)/python manage.py compute_customer_metrics
 	$(BIN)/python manage.py create_demo_staff
 
 ## Start web + Celery worker + Celery beat + the local fake ESP (Ctrl-C stops all).
@@ -49,6 +50,13 @@ test: install-dev
 ## Starts the real processes on the server-less default and sends one campaign through them.
 smoke: install-dev
 	bash .ci/smoke_default.sh
+
+## Benchmarks on PostgreSQL + Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL): ratios in bench/results.md.
+bench: install-dev
+	$(BIN)/python bench/run.py --full
+
+bench-quick: install-dev
+	$(BIN)/python bench/run.py
 
 lint: install-dev
 	$(BIN)/ruff check .
