@@ -112,7 +112,8 @@ def tracking(ctx: Context) -> tuple[list[Row], dict]:
         for kind in ("open", "click"):
             hit = results[kind]
             rows += [
-                Row(case, f"{kind} req/s vs trivial view", hit["rps"], trivial["rps"], "req/s", "trivial", at_least=0.5),
+                Row(case, f"{kind} req/s vs trivial view", hit["rps"], trivial["rps"], "req/s", "trivial",
+                    at_least=0.5),
                 Row(case, f"{kind} p99 vs trivial view", hit["p99_ms"], trivial["p99_ms"], "ms", "trivial"),
                 Row(case, f"{kind} events recorded vs served", hit["events_recorded"], hit["served"], "events",
                     "requests", at_least=1.0, at_most=1.0, note=f"wrk errors: {hit['errors']}"),
@@ -145,11 +146,24 @@ def metrics(ctx: Context) -> tuple[list[Row], dict]:
     case = f"metrics {s.customers // 1000}k/{s.orders // 1000}k"
     bare = "bare aggregate"
     rows = [
-        Row(case, "nightly metrics vs bare SQL aggregate", figures["nightly_s"], figures["bare_s"], "s", bare,
-            at_most=2.0, note="median of the runs after the first"),
+        Row(
+            case,
+            "nightly metrics vs bare SQL aggregate",
+            figures["nightly_s"],
+            figures["bare_s"],
+            "s",
+            bare,
+            at_most=2.0,
+            note="median of the runs after the first",
+        ),
         Row(case, "first run (every customer changes)", figures["runs_s"][0], figures["bare_s"], "s", bare),
         Row(case, "compute before writing vs aggregate", figures["before_write_s"], figures["bare_s"], "s", bare),
-    ]  # fmt: skip
+    ]
+    if "bare_update_s" in figures:
+        note = "the SQL writes 5 columns, the metrics about 20"
+        sql_write = figures["bare_update_s"]
+        rows.append(Row(case, "nightly metrics vs aggregate + UPDATE in SQL", figures["nightly_s"], sql_write, "s",
+                        "hand SQL", note=note))  # fmt: skip
     return rows, figures
 
 

@@ -7,7 +7,8 @@
 Data is built in BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/remarketing_bench,
 created if missing; the send cases empty it, the data cases work in test_<name> and drop it) and
 BENCH_REDIS_URL (default redis://127.0.0.1:6379/14). The development database is never used.
-Writes bench/results.json and bench/results.md and prints the table; logs go to bench/logs/.
+Writes bench/results.json and bench/results.md and prints the table; logs go to bench/logs/
+(under --output when given).
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ def main() -> None:
     database_url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL
     database_ensure(database_url)
-    log_dir = ROOT / "bench" / "logs"
-    log_dir.mkdir(exist_ok=True)
+    log_dir = Path(args.output) / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
     for old in log_dir.glob("*.log"):
         old.unlink()
     ctx = cases.Context(cases.FULL if args.full else cases.QUICK, database_url, redis_url, log_dir)

@@ -68,7 +68,9 @@ def phase(args: argparse.Namespace) -> None:
 def run_phase(name: str, campaign_id: int, args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--phase", name, "--campaign", str(campaign_id)]
     command += ["--batches", str(args.batches)]
-    output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, env=os.environ)
+    output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=os.environ)
+    if output.returncode != 0:
+        raise RuntimeError(f"{name} phase failed: {output.stderr.strip()[-2000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 

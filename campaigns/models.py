@@ -196,6 +196,9 @@ class Message(models.Model):
             models.Index(fields=["status", "not_before", "id"]),
             models.Index(fields=["campaign", "status"]),
             models.Index(fields=["customer", "sent_at"]),
+            # The admin dashboard (mail sent in the last N days) and the live progress rate per campaign.
+            models.Index(fields=["sent_at"], condition=Q(sent_at__isnull=False), name="message_sent_at"),
+            models.Index(fields=["campaign", "sent_at"], name="message_campaign_sent_at"),
             models.Index(fields=["id"], condition=Q(status="queued"), name="message_queued_id"),
             models.Index(
                 fields=["claimed_at"], condition=Q(status__in=["sending", "unknown"]), name="message_in_doubt_claimed"

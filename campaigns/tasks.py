@@ -37,3 +37,11 @@ def send_due_messages(budget_seconds: float | None = None) -> dict[str, int]:
 def reconcile_stuck_messages(stuck_after_seconds: int | None = None) -> dict[str, int]:
     """Resolve messages left in 'sending' by a crashed worker (and unknown ones the ESP can tell us about)."""
     return messages_reconcile(stuck_after_seconds=stuck_after_seconds)
+
+
+@shared_task(name="campaigns.dashboard_warm", soft_time_limit=240, time_limit=300, ignore_result=True)
+def dashboard_warm() -> list[int]:
+    """Recompute the admin dashboard's figures into the cache."""
+    from campaigns.selectors.dashboard import dashboard_warm as warm
+
+    return warm()

@@ -33,7 +33,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "campaigns.admin_site.MarketingAdminConfig",  # the admin, with the marketing dashboard as its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -180,7 +180,7 @@ API_MAX_BATCH = env_int("API_MAX_BATCH", 1000)
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
-X_FRAME_OPTIONS = "SAMEORIGIN"
+X_FRAME_OPTIONS = "DENY"  # previews use srcdoc iframes, which this header does not affect
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if APP_ENV == "production":
@@ -323,3 +323,20 @@ JOURNEY_PAGE_SIZE = env_int("JOURNEY_PAGE_SIZE", 2000)
 CROSS_SELL_LOOKBACK_DAYS = env_int("CROSS_SELL_LOOKBACK_DAYS", 180)
 CELERY_BEAT_SCHEDULE["journeys.tick"] = {"task": "journeys.tick", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["journeys.attribute_orders"] = {"task": "journeys.attribute_orders", "schedule": 300.0}
+
+# Marketing admin (dashboard, campaign page)
+ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 60)  # dashboard figures and audience counts
+ADMIN_DASHBOARD_WARM_SECONDS = env_float("ADMIN_DASHBOARD_WARM_SECONDS", 50.0)  # beat recomputes the dashboard
+ADMIN_PROGRESS_POLL_MS = env_int("ADMIN_PROGRESS_POLL_MS", 2000)  # live progress bar refresh on the campaign page
+# Deliverability traffic lights (rates 0..1): amber from the first value, red from the second.
+ADMIN_COMPLAINT_AMBER = env_float("ADMIN_COMPLAINT_AMBER", 0.001)
+ADMIN_COMPLAINT_RED = env_float("ADMIN_COMPLAINT_RED", 0.003)  # the line Gmail and Yahoo enforce
+ADMIN_BOUNCE_AMBER = env_float("ADMIN_BOUNCE_AMBER", 0.02)
+ADMIN_BOUNCE_RED = env_float("ADMIN_BOUNCE_RED", 0.05)
+ADMIN_UNSUBSCRIBE_AMBER = env_float("ADMIN_UNSUBSCRIBE_AMBER", 0.005)
+ADMIN_UNSUBSCRIBE_RED = env_float("ADMIN_UNSUBSCRIBE_RED", 0.01)
+CELERY_BEAT_SCHEDULE["campaigns.dashboard_warm"] = {
+    "task": "campaigns.dashboard_warm",
+    "schedule": ADMIN_DASHBOARD_WARM_SECONDS,
+    "options": {"expires": ADMIN_DASHBOARD_WARM_SECONDS},
+}

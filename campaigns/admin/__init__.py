@@ -1,3 +1,3 @@
 """Admin for campaigns. Each module registers its own models."""
 
-from campaigns.admin import sending, templates  # noqa: F401
+from campaigns.admin import campaigns, messages, templates  # noqa: F401

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -92,10 +93,23 @@ def customer_erase(*, customer: Customer, actor: str) -> dict[str, int]:
     if esp_event is not None:
         _count(deleted, esp_event.objects.filter(recipient_hash=address_hash).delete())
     customer_id = customer.pk
+    _scrub_admin_history(customer)
     _count(deleted, customer.delete())
     SuppressedAddress.objects.update_or_create(email_hash=address_hash, defaults={"reason": ERASED_REASON})
     logger.info("customer %s erased by %s", customer_id, actor)
     return deleted
+
+
+def _scrub_admin_history(customer: Customer) -> None:
+    """The admin's change history names the object as str(customer), the address: keep who
+    changed what and when, without it."""
+    log_entry = _optional_model("admin.LogEntry")
+    if log_entry is None:
+        return
+    content_type = ContentType.objects.get_for_model(Customer)
+    log_entry.objects.filter(content_type=content_type, object_id=str(customer.pk)).update(
+        object_repr=f"Customer {customer.pk} (erased)"
+    )
 
 
 def _linked_querysets(customer: Customer) -> list[tuple[type[models.Model], models.QuerySet]]:

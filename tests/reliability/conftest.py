@@ -16,10 +16,11 @@ def start_worker(tmp_path):
     require_postgres()
     started: list[Worker] = []
 
-    def start(esp: FakeESP, *, name: str = "w", **env: str) -> Worker:
+    def start(esp: FakeESP, *, name: str = "w", queue: str = "", **env: str) -> Worker:
         folder = tmp_path / name
         folder.mkdir(exist_ok=True)
         worker = Worker(folder, esp)
+        worker.queue = queue or worker.queue
         worker.env.update(env)
         worker.start()
         started.append(worker)

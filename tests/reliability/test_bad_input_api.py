@@ -42,7 +42,16 @@ money = st.one_of(
 )
 when = st.one_of(
     st.none(),
-    st.sampled_from(["2026-01-02T03:04:05Z", "2026-13-45", "0001-01-01T00:00:00", "9999-12-31T23:59:59+14:00", "now"]),
+    st.sampled_from(
+        [
+            "2026-01-02T03:04:05Z",
+            "2026-13-45",
+            "0001-01-01T00:00:00",
+            "9999-12-31T23:59:59+14:00",
+            "9999-12-31T23:59:59-23:59",
+            "now",
+        ]
+    ),
     hostile_text,
 )
 event_type = st.sampled_from(
@@ -131,10 +140,16 @@ def test_generated_batches_get_one_result_each_and_rejected_events_leave_nothing
         stored = IngestedEvent.objects.filter(event_id=raw["id"]).exists()
         assert stored == (result["status"] == "accepted")
         if result["status"] == "rejected":
-            email = (raw.get("customer") or {}).get("email") if isinstance(raw.get("customer"), dict) else None
-            assert not Order.objects.filter(external_id=raw.get("order_id") or "-").exists()
-            if isinstance(email, str):
+            customer = raw.get("customer")
+            email = customer.get("email") if isinstance(customer, dict) else None
+            if _storable(raw.get("order_id")):
+                assert not Order.objects.filter(external_id=raw["order_id"]).exists(), "half-applied event"
+            if _storable(email):
                 assert not Customer.objects.filter(email__iexact=email.strip()).exists(), "half-applied event"
+
+
+def _storable(value: object) -> bool:
+    return isinstance(value, str) and bool(value) and "\x00" not in value
 
 
 @FUZZ
@@ -156,3 +171,15 @@ def test_malformed_bodies_are_a_clear_400_never_a_500(api_client, body):
     else:
         assert response.status_code == 400, response.content[:200]
         assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00"])
+def test_times_at_the_edge_of_the_calendar_are_answered_per_event(api_client, moment):
+    events = [
+        {"id": f"edge-{kind}", "type": kind, "customer": {"email": "edge@example.test"}, "occurred_at": moment}
+        | ({"order_id": "edge-1", "total": "5"} if kind == "order_placed" else {})
+        for kind in ("customer_upserted", "order_placed", "trial_started")
+    ]
+    response = api_client.post(URL, data=json.dumps({"events": events}), content_type="application/json")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 3

@@ -71,7 +71,7 @@ def test_esp_outage_window_then_recovery_sends_everyone_once_with_bounded_backof
         top = Message.objects.filter(campaign_id=campaign_id).aggregate(m=Max("attempts"))["m"]
         assert 1 < top <= MAX_ATTEMPTS
         assert worst_gap <= RETRY_MAX + 2.0
-        assert recovered <= RETRY_MAX + 15, "after the outage everything went out within one backoff cap"
+        assert recovered <= RETRY_MAX + 15, "everything went out soon after the outage ended"
         print(
             f"\n[reliability] ESP outage {OUTAGE_SECONDS:.0f}s: {sum(errors.values())} refused requests "
             f"({errors}), max attempts {top}, widest retry gap {worst_gap:.1f}s, all sent {recovered:.1f}s after"
@@ -85,7 +85,7 @@ def _status_counts(campaign_id: int) -> dict[str, int]:
 
 def test_pause_then_resume_a_large_campaign_continues_where_it_stopped(start_worker, customers_bulk):
     n, batch, processes = 2000, 25, 2
-    with FakeESP(token=TOKEN, latency_ms=20) as esp:
+    with FakeESP(token=TOKEN, latency_ms=10) as esp:
         worker = start_worker(esp, SEND_BATCH_SIZE=str(batch))
         emails = customers_bulk(n, prefix="pause")
         campaign_id = plan(n, "Big newsletter")
@@ -101,7 +101,7 @@ def test_pause_then_resume_a_large_campaign_continues_where_it_stopped(start_wor
         assert settled["sent"] - sent_when_paused <= processes * batch, "more than the in-flight batches went out"
         for _ in range(4):
             worker.send("campaigns.send_due_messages")
-        time.sleep(2.0)
+        time.sleep(1.5)
         assert _status_counts(campaign_id) == settled, "a paused campaign kept sending"
         assert esp.stats()["accepted"] == accepted
         left = set(
@@ -121,7 +121,7 @@ def test_pause_then_resume_a_large_campaign_continues_where_it_stopped(start_wor
 
 
 def test_redis_broker_killed_mid_campaign_and_restarted(start_worker, customers_bulk, tmp_path, settings):
-    n = 600
+    n = 400
     server = RedisServer(tmp_path)
     server.start()
     settings.REDIS_URL = server.url(0)  # the worker's broker (and its client here)
@@ -136,7 +136,7 @@ def test_redis_broker_killed_mid_campaign_and_restarted(start_worker, customers_
             wait_for(lambda: _status_counts(campaign_id)["sent"] >= n // 6, timeout=30, what="a sixth sent")
             server.kill()
             at_kill = _status_counts(campaign_id)["sent"]
-            time.sleep(3.0)  # tasks in progress finish their budget; nothing new can be delivered
+            time.sleep(1.5)  # tasks in progress finish their budget; nothing new can be delivered
             during = _status_counts(campaign_id)["sent"]
             assert during < n, "the campaign finished before the broker came back: the test proves nothing"
             server.start()  # empty: every queued task and the unacked ones died with it

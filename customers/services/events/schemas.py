@@ -25,9 +25,14 @@ class _Strict(BaseModel):
 
 def _aware(value: datetime | None) -> datetime | None:
     """Times without an offset are taken as UTC."""
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return value
+    if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-05:00 has no UTC instant a datetime can hold
+        raise ValueError("is outside the supported date range") from None
 
 
 class CustomerIn(_Strict):

@@ -156,7 +156,10 @@ def datetime_utc(values: dict[str, str], column: str, *, required: bool = False)
         raise RowError(f"{column} {value!r} is not an ISO 8601 date or date-time") from None
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59-05:00 is past the last representable UTC instant
+        raise RowError(f"{column} {value!r} is out of range") from None
 
 
 @cache
@@ -206,11 +209,12 @@ def money(values: dict[str, str], column: str, *, max_digits: int, required: boo
         raise RowError(f"{column} {value[:32]!r} is not a number") from None
     if not amount.is_finite() or amount < 0:
         raise RowError(f"{column} {value[:32]!r} must be zero or more")
+    # Size first: quantize raises for a value with more digits than the context holds (1E30).
+    if amount >= Decimal(10) ** (max_digits - 2):
+        raise RowError(f"{column} {value[:32]!r} is too large")
     cents = amount.quantize(Decimal("0.01"))
     if cents != amount:
         raise RowError(f"{column} {value[:32]!r} has more than two decimal places")
-    if cents >= Decimal(10) ** (max_digits - 2):
-        raise RowError(f"{column} {value[:32]!r} is too large")
     return cents
 
 

@@ -1,0 +1,266 @@
+"""Reads for the campaign page: the journey in words, the per-step funnel, A/B arms, waits and skips, progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db.models import Case, CharField, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import Left, StrIndex
+from django.utils import timezone
+
+from campaigns.journeys.models import ABTest, Deferral
+from campaigns.journeys.rules import RuleError
+from campaigns.journeys.selectors.results import campaign_attributed_revenue, campaign_incrementality
+from campaigns.journeys.selectors.segments import segment_count
+from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus, Segment, Step
+from campaigns.selectors.engagement_counts import engagement_counts
+from tracking.selectors.stats import Stats, message_stats_by
+
+SENT_STATUSES = (MessageStatus.SENT, MessageStatus.UNKNOWN)
+DONE_STATUSES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SUPPRESSED, MessageStatus.UNKNOWN)
+
+
+def duration_words(value: timedelta) -> str:
+    """3 days 4 hours, 30 minutes, immediately."""
+    seconds = int(value.total_seconds())
+    if seconds <= 0:
+        return "immediately"
+    parts = []
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}{'s' if count != 1 else ''}")
+    return " ".join(parts[:2]) or "under a minute"
+
+
+def _condition_words(condition: dict) -> str:
+    if not condition:
+        return "everyone still in the journey"
+    words = []
+    for key, value in condition.items():
+        label = key.replace("_", " ")
+        words.append(f"{label} {value} hours" if isinstance(value, int) and not isinstance(value, bool) else label)
+        if value is False:
+            words[-1] = f"not ({label})"
+    return "only if " + " and ".join(words)
+
+
+def _offer_words(offer: dict) -> str:
+    if not offer:
+        return ""
+    source = f"pool “{offer['pool']}”" if offer.get("pool") else f"codes {offer.get('code_prefix', '')}-…"
+    return offer.get("description") or f"{offer.get('type')} {offer.get('value', '')} ({source})".strip()
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    step: Step
+    delay_words: str
+    condition_words: str
+    offer_words: str
+    planned: int
+    queued: int
+    skipped: int
+    stats: Stats | None
+    conversions: int
+    revenue: Decimal
+
+
+def campaign_funnel(*, campaign: Campaign) -> list[FunnelRow]:
+    """One row per step: the journey in words and its funnel, planned → sent → delivered → human
+    opens → human clicks → attributed orders and revenue."""
+    steps = list(campaign.steps.select_related("template").order_by("position"))
+    counts = {
+        row["step_id"]: row
+        for row in Message.objects.filter(campaign=campaign, is_test=False)
+        .order_by()
+        .values("step_id")
+        .annotate(
+            planned=Count("pk"),
+            queued=Count("pk", filter=Q(status=MessageStatus.QUEUED)),
+            skipped=Count("pk", filter=Q(status=MessageStatus.SKIPPED)),
+        )
+    }
+    # Same figures as tracking's step_stats, grouped from the event side (fast on big campaigns).
+    counts = engagement_counts(where={"campaign_id": campaign.pk, "is_test": False}, fields=["step_id"])
+    stats = {key[0]: Stats(key[0], **row) for key, row in counts.items()}
+    revenue = {row["step_id"]: row for row in campaign_attributed_revenue(campaign)["steps"]}
+    rows = []
+    for step in steps:
+        count, money = counts.get(step.pk, {}), revenue.get(step.pk, {})
+        anchor = "after entering" if step.delay_from == "entry" else "after the previous step"
+        delay = duration_words(step.delay)
+        rows.append(
+            FunnelRow(
+                step=step,
+                delay_words=delay if delay == "immediately" else f"{delay} {anchor}",
+                condition_words=_condition_words(step.condition),
+                offer_words=_offer_words(step.offer),
+                planned=count.get("planned", 0),
+                queued=count.get("queued", 0),
+                skipped=count.get("skipped", 0),
+                stats=stats.get(step.pk),
+                conversions=money.get("orders", 0),
+                revenue=money.get("revenue") or Decimal("0"),
+            )
+        )
+    return rows
+
+
+def campaign_ab_results(*, campaign: Campaign) -> list[dict]:
+    """Per A/B-tested step, each arm's sent, human opens and clicks (live until decided)."""
+    tests = ABTest.objects.filter(step__campaign=campaign).select_related("step", "winner").order_by("step__position")
+    results = []
+    for test in tests:
+        messages = Message.objects.filter(step=test.step, is_test=False, template_version__isnull=False)
+        arms = message_stats_by(messages=messages, group_by="template_version__template__name")
+        results.append(
+            {
+                "test": test,
+                "arms": [
+                    {
+                        "name": name,
+                        "sent": row.sent,
+                        "opened_human": row.opened_human,
+                        "clicked_human": row.clicked_human,
+                        "click_rate": row.clicked_human / row.sent if row.sent else None,
+                        "winner": test.winner is not None and test.winner.name == name,
+                    }
+                    for name, row in sorted(arms.items(), key=lambda item: str(item[0]))
+                ],
+            }
+        )
+    return results
+
+
+def campaign_waits_and_skips(*, campaign: Campaign) -> dict[str, list[dict]]:
+    """Frequency-cap deferrals (by reason and outcome) and skipped messages (by the reason before ':')."""
+    deferrals = list(
+        Deferral.objects.filter(step__campaign=campaign)
+        .values("reason", "outcome")
+        .annotate(enrollments=Count("pk"), times=Sum("times"))
+        .order_by("-enrollments")
+    )
+    colon = StrIndex("error", Value(":"))
+    reason = Case(
+        When(error="", then=Value("no reason recorded")),
+        When(Q(error__contains=":"), then=Left("error", colon - 1)),
+        default=F("error"),
+        output_field=CharField(),
+    )
+    skipped = list(
+        Message.objects.filter(campaign=campaign, status=MessageStatus.SKIPPED, is_test=False)
+        .annotate(reason=reason)
+        .values("reason")
+        .annotate(messages=Count("pk"))
+        .order_by("-messages")
+    )
+    return {"deferrals": deferrals, "skipped": skipped}
+
+
+def campaign_report(*, campaign: Campaign, fresh: bool = False) -> dict:
+    """Funnel, holdout comparison, A/B arms, waits and skips: cached per campaign, recomputed by beat."""
+    # Saving the campaign (its form with the steps inline, or an action) bumps updated_at: a new key.
+    key = f"campaign-report:v1:{campaign.pk}:{campaign.updated_at.timestamp()}"
+    report = None if fresh else cache.get(key)
+    if report is None:
+        report = {
+            "funnel": campaign_funnel(campaign=campaign),
+            "lift": campaign_incrementality(campaign),
+            "ab_results": campaign_ab_results(campaign=campaign),
+            "waits": campaign_waits_and_skips(campaign=campaign),
+        }
+        cache.set(key, report, settings.ADMIN_DASHBOARD_CACHE_SECONDS)
+    return report
+
+
+def campaign_reports_warm() -> int:
+    """Recompute the reports of running campaigns, so their pages open from the cache."""
+    running = Campaign.objects.filter(status__in=[CampaignStatus.ACTIVE, CampaignStatus.PAUSED])
+    for campaign in running:
+        campaign_report(campaign=campaign, fresh=True)
+    return running.count()
+
+
+def segment_audience_count(*, segment: Segment) -> int | None:
+    """How many customers match the segment now (cached briefly; None when its rules are invalid)."""
+    key = f"segment-audience:{segment.pk}:{segment.updated_at.timestamp()}"
+    found = cache.get(key)
+    if found is None:
+        try:
+            found = segment_count(segment.rules)
+        except RuleError:
+            return None
+        cache.set(key, found, settings.ADMIN_DASHBOARD_CACHE_SECONDS)
+    return found
+
+
+def campaign_audience_count(*, campaign: Campaign) -> int | None:
+    """The campaign's audience now (None without a segment)."""
+    return segment_audience_count(segment=campaign.segment) if campaign.segment_id else None
+
+
+def campaign_progress(*, campaign: Campaign) -> dict:
+    """Sending progress: done / total of the planned messages, the rate over the last minute, an ETA."""
+    now = timezone.now()
+    window = timedelta(seconds=60)
+    totals = Message.objects.filter(campaign=campaign, is_test=False).aggregate(
+        total=Count("pk", filter=~Q(status=MessageStatus.SKIPPED)),
+        done=Count("pk", filter=Q(status__in=DONE_STATUSES)),
+        sent=Count("pk", filter=Q(status__in=SENT_STATUSES)),
+        failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
+        queued=Count("pk", filter=Q(status=MessageStatus.QUEUED)),
+        sending=Count("pk", filter=Q(status=MessageStatus.SENDING)),
+        recent=Count("pk", filter=Q(sent_at__gte=now - window), output_field=IntegerField()),
+    )
+    rate = totals["recent"] / window.total_seconds()
+    left = totals["queued"] + totals["sending"]
+    return {
+        "status": campaign.status,
+        "total": totals["total"],
+        "done": totals["done"],
+        "sent": totals["sent"],
+        "failed": totals["failed"],
+        "queued": totals["queued"],
+        "sending": totals["sending"],
+        "percent": round(100.0 * totals["done"] / totals["total"], 1) if totals["total"] else 0.0,
+        "rate_per_second": round(rate, 2),
+        "eta_seconds": round(left / rate) if rate > 0 and left else None,
+        "active": left > 0,
+    }
+
+
+def campaign_status_counts(*, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Messages per status for a page of campaigns: one grouped query, cached briefly per page."""
+    if not campaign_ids:
+        return {}
+    key = "campaign-status-counts:" + ",".join(map(str, sorted(campaign_ids)))
+    found = cache.get(key)
+    if found is None:
+        found = {pk: {} for pk in campaign_ids}
+        rows = (
+            Message.objects.filter(campaign_id__in=campaign_ids, is_test=False)
+            .order_by()
+            .values_list("campaign_id", "status")
+            .annotate(n=Count("pk"))
+        )
+        for campaign_id, status, n in rows:
+            found[campaign_id][status] = n
+        cache.set(key, found, settings.ADMIN_DASHBOARD_CACHE_SECONDS)
+    return found
+
+
+def campaign_history(*, campaign: Campaign, limit: int = 20) -> list[LogEntry]:
+    """The campaign's audit trail, newest first: who activated, paused, resumed, archived, edited it."""
+    content_type = ContentType.objects.get_for_model(Campaign, for_concrete_model=False)
+    return list(
+        LogEntry.objects.filter(content_type=content_type, object_id=str(campaign.pk))
+        .select_related("user")
+        .order_by("-action_time")[:limit]
+    )
