@@ -153,8 +153,13 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "anymail.backends.postmark.EmailBackend
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Demo Shop <hello@shop.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {
-    "POSTMARK_SERVER_TOKEN": env_str("POSTMARK_SERVER_TOKEN", "local-fake-esp-token"),
-    "POSTMARK_API_URL": env_str("POSTMARK_API_URL", "http://127.0.0.1:8025/"),
+    # Outside production the defaults point at the local fake ESP; production must name its ESP.
+    "POSTMARK_SERVER_TOKEN": env_str(
+        "POSTMARK_SERVER_TOKEN", "" if APP_ENV == "production" else "local-fake-esp-token"
+    ),
+    "POSTMARK_API_URL": env_str(
+        "POSTMARK_API_URL", "https://api.postmarkapp.com/" if APP_ENV == "production" else "http://127.0.0.1:8025/"
+    ),
     "SENDGRID_API_KEY": env_str("SENDGRID_API_KEY"),
     "MAILGUN_API_KEY": env_str("MAILGUN_API_KEY"),
     "MAILGUN_SENDER_DOMAIN": env_str("MAILGUN_SENDER_DOMAIN"),
@@ -162,6 +167,9 @@ ANYMAIL = {
     "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "" if APP_ENV == "production" else "dev:dev-webhook-secret"),
 }
 ANYMAIL = {key: value for key, value in ANYMAIL.items() if value}
+if APP_ENV == "production" and EMAIL_BACKEND == "anymail.backends.postmark.EmailBackend":
+    if "POSTMARK_SERVER_TOKEN" not in ANYMAIL:
+        raise ImproperlyConfigured("POSTMARK_SERVER_TOKEN must be set in production (or choose another EMAIL_BACKEND)")
 
 # Legal footer (CAN-SPAM / GDPR) and list identity.
 SENDER_POSTAL_ADDRESS = env_str("SENDER_POSTAL_ADDRESS", "Demo Shop Ltd, 1 Example Street, 10115 Berlin, Germany")

@@ -15,6 +15,7 @@ PRODUCTION = {
     "SECRET_KEY": "x7Qm2-v9KpL0s8Rw3Yt6Zb1Nc4Hd5Jf7Gg2Ee9Aa0Uu3Ii6Oo1Pp8Ll4Kk7Jj0",
     "ANYMAIL_WEBHOOK_SECRET": "hooks:9f8e7d6c5b4a39281706",
     "ALLOWED_HOSTS": "mail.shop.example",
+    "POSTMARK_SERVER_TOKEN": "server-token-from-the-environment",
 }
 
 
@@ -32,7 +33,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ANYMAIL_WEBHOOK_SECRET"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ANYMAIL_WEBHOOK_SECRET", "POSTMARK_SERVER_TOKEN"])
 def test_production_refuses_to_start_without_its_secrets(tmp_path, missing):
     result = manage(tmp_path, "check", drop=(missing,))
     assert result.returncode != 0
