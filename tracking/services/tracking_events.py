@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 
 from campaigns.models import Message
@@ -97,6 +97,9 @@ def hit_record(*, hit: dict) -> None:
     try:
         # Autocommit: one INSERT statement, no BEGIN/COMMIT round trips.
         _event_from_hit(hit).save(force_insert=True)
+    except IntegrityError:
+        # A hit for a message deleted since it was sent (e.g. an erased customer): nothing to keep.
+        logger.info("tracking hit for a message that no longer exists: not recorded")
     except DatabaseError:
         logger.exception("could not record a tracking hit")
 
