@@ -64,7 +64,6 @@ class StepInline(admin.StackedInline):
     form = StepForm
     extra = 0
     ordering = ("position",)
-    list_select_related = ("template",)
     fieldsets = [(None, {"fields": (("position", "template"), ("delay", "delay_from"), ("condition", "offer"))})]
 
 

@@ -4,19 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0002_message_claim_and_reconcile'),
-        ('customers', '0003_customer_fillfactor'),
+        ("campaigns", "0002_message_claim_and_reconcile"),
+        ("customers", "0003_customer_fillfactor"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(condition=models.Q(('sent_at__isnull', False)), fields=['sent_at'], name='message_sent_at'),
+            model_name="message",
+            index=models.Index(
+                condition=models.Q(("sent_at__isnull", False)), fields=["sent_at"], name="message_sent_at"
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['campaign', 'sent_at'], name='message_campaign_sent_at'),
+            model_name="message",
+            index=models.Index(fields=["campaign", "sent_at"], name="message_campaign_sent_at"),
         ),
     ]

@@ -20,7 +20,7 @@ from campaigns.journeys.selectors.results import campaign_attributed_revenue, ca
 from campaigns.journeys.selectors.segments import segment_count
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus, Segment, Step
 from campaigns.selectors.engagement_counts import engagement_counts
-from tracking.selectors.stats import Stats, message_stats_by
+from tracking.selectors.stats import Stats
 
 SENT_STATUSES = (MessageStatus.SENT, MessageStatus.UNKNOWN)
 DONE_STATUSES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SUPPRESSED, MessageStatus.UNKNOWN)
@@ -118,8 +118,9 @@ def campaign_ab_results(*, campaign: Campaign) -> list[dict]:
     tests = ABTest.objects.filter(step__campaign=campaign).select_related("step", "winner").order_by("step__position")
     results = []
     for test in tests:
-        messages = Message.objects.filter(step=test.step, is_test=False, template_version__isnull=False)
-        arms = message_stats_by(messages=messages, group_by="template_version__template__name")
+        where = {"step_id": test.step_id, "is_test": False, "template_version__isnull": False}
+        counts = engagement_counts(where=where, fields=["template_version__template__name"])
+        arms = {key[0]: Stats(key[0], **row) for key, row in counts.items()}
         results.append(
             {
                 "test": test,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import template
+
+from campaigns.selectors.campaign_page import duration_words
 
 register = template.Library()
 
@@ -13,6 +17,12 @@ def pct(value: float | None, decimals: int = 1) -> str:
     if value is None or value == "":
         return "—"
     return f"{float(value) * 100:.{int(decimals)}f}%"
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """timedelta(hours=4) -> '4 hours'."""
+    return duration_words(value) if value is not None else "—"
 
 
 @register.filter

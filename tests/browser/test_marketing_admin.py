@@ -60,7 +60,14 @@ def test_marketer_runs_a_campaign_from_recipe_to_dashboard(live_server, page, sh
     page.click("#preview-step-1")
     page.wait_for_selector(".template-preview-page")
     assert "Preview:" in page.title() or "Preview" in page.content()
+    for pane in (".preview-desktop", ".preview-mobile"):
+        body = page.frame_locator(f"{pane} iframe").locator("body")
+        body.wait_for()
+        assert "unsubscribe" in body.inner_text().lower(), pane
+    page.set_viewport_size({"width": 1400, "height": 2200})  # frames outside the viewport are not painted
+    page.wait_for_timeout(300)
     shot("02_template_preview")
+    page.set_viewport_size({"width": 1400, "height": 1000})
     page.go_back()
 
     page.click("#action-activate")

@@ -270,10 +270,69 @@ def test_non_staff_cannot_reach_the_admin_pages(client, make_campaign):
 
 
 def test_audience_count_follows_the_segment_chosen_while_editing(marketer_client, make_customers):
+    from customers.models import Customer
+
     make_customers(3, prefix="vip")
     make_customers(2, prefix="other")
-    segment = Segment.objects.create(name="VIPs", rules={"all": [{"field": "email", "op": "contains", "value": "vip"}]})
+    Customer.objects.filter(email__startswith="vip").update(tier="premium")
+    segment = Segment.objects.create(name="VIPs", rules={"all": [{"field": "tier", "op": "eq", "value": "premium"}]})
     url = reverse("admin:campaigns_campaign_audience")
 
     assert marketer_client.get(url, {"segment": segment.pk}).json() == {"count": 3}
     assert marketer_client.get(url, {"segment": "nope"}).json() == {"count": None}
+
+
+def test_campaign_page_shows_ab_arms_with_human_clicks(admin_client, make_customers, make_campaign):
+    import uuid
+
+    from campaigns.journeys.models import ABTest, ABVariant
+    from campaigns.models import TemplateVersion
+    from tracking.models import EventKind, TrackingEvent, Verdict
+
+    customers = make_customers(4)
+    campaign = make_campaign()
+    step = campaign.steps.get()
+    other = Template.objects.create(name="Subject B", subject="B", mjml="<mjml></mjml>", is_valid=True)
+    other.current_version = TemplateVersion.objects.create(
+        template=other, number=1, subject="B", compiled_html="<p>B</p>"
+    )
+    other.save(update_fields=["current_version"])
+    test = ABTest.objects.create(step=step, sample_size=4, decide_after=timedelta(hours=4))
+    ABVariant.objects.create(test=test, template=other)
+    now = timezone.now()
+    for index, customer in enumerate(customers):
+        version = step.template.current_version if index % 2 else other.current_version
+        message = Message.objects.create(
+            customer=customer, campaign=campaign, step=step, template_version=version, status="sent", sent_at=now
+        )
+        if version == other.current_version:
+            TrackingEvent.objects.create(
+                event_uuid=uuid.uuid4(),
+                message=message,
+                kind=EventKind.CLICK,
+                occurred_at=now,
+                verdict=Verdict.HUMAN,
+                counts_as_human=True,
+            )
+
+    html = admin_client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+
+    section = html.split('id="campaign-ab"')[1].split("</table>")[0]
+    assert "running, decides 4 hours after the first send" in section
+    assert "<td>Subject B</td><td>2</td><td>2</td><td>2</td><td>100.00%</td>" in section.replace("\n", "")
+    assert f"<td>{step.template.name}</td><td>2</td><td>0</td><td>0</td><td>0.00%</td>" in section.replace("\n", "")
+
+
+def test_send_me_a_test_of_a_step_from_the_campaign_page(marketer_client, make_campaign, settings, mailoutbox):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    campaign = make_campaign()
+    step = campaign.steps.get()
+    page_url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    html = marketer_client.get(page_url).content.decode()
+    send_url = reverse("admin:campaigns_template_send_test", args=[step.template_id])
+    assert f'action="{send_url}"' in html
+
+    response = marketer_client.post(send_url, {"next": page_url}, follow=True)
+
+    assert response.redirect_chain[-1][0] == page_url
+    assert [m.to for m in mailoutbox] == [["mia@shop.example"]] and mailoutbox[0].subject.startswith("[TEST]")

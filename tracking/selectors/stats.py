@@ -79,11 +79,6 @@ def _grouped(messages: QuerySet[Message], group_by: str) -> dict[int | None, Sta
     return {row[group_by]: Stats(key=row.pop(group_by), **row) for row in rows}
 
 
-def message_stats_by(*, messages: QuerySet[Message], group_by: str) -> dict:
-    """Stats of any message queryset grouped by one field or annotation (e.g. the day sent)."""
-    return _grouped(messages, group_by)
-
-
 def message_stats(*, message_ids: list[int]) -> dict[int, Stats]:
     return _grouped(Message.objects.filter(pk__in=message_ids), "id")
 
