@@ -221,8 +221,13 @@ def test_only_one_run_at_a_time():
     ann = buyer("ann", 40, 10)
     if connection.vendor == "postgresql":
         other = connection.get_new_connection(connection.get_connection_params())
-        other.execute("SELECT pg_advisory_lock(%s)", [zlib.crc32(b"customers.compute_metrics")])
-        release = other.close
+        key = zlib.crc32(b"customers.compute_metrics")
+        other.execute("SELECT pg_advisory_lock(%s)", [key])
+
+        def release():
+            # Unlock explicitly: closing alone frees the lock only once the server notices.
+            other.execute("SELECT pg_advisory_unlock(%s)", [key])
+            other.close()
     else:
         cache.add("customers.compute_metrics", 1)
 
