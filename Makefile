@@ -29,6 +29,7 @@ setup: install
 	$(BIN)/python manage.py seed_demo --customers $${DEMO_CUSTOMERS:-500}
 	$(BIN)/python manage.py compute_customer_metrics
 	$(BIN)/python manage.py create_demo_staff
+	$(BIN)/python manage.py create_demo_campaigns
 
 ## Start web + Celery worker + Celery beat + the local fake ESP (Ctrl-C stops all).
 run: setup
