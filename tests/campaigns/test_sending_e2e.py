@@ -67,7 +67,13 @@ class Worker:
             self.env.pop("REDIS_URL", None)
             folder = str(tmp / "var" / "broker" / "queue")
             self.client = Celery("e2e-client", broker="filesystem://")
-            self.client.conf.broker_transport_options = {"data_folder_in": folder, "data_folder_out": folder}
+            control = str(tmp / "var" / "broker" / "control")
+            self.client.conf.broker_transport_options = {
+                "data_folder_in": folder,
+                "data_folder_out": folder,
+                "control_folder": control,
+            }
+            (tmp / "var" / "broker" / "control").mkdir(parents=True, exist_ok=True)
             (tmp / "var" / "broker" / "queue").mkdir(parents=True, exist_ok=True)
             (tmp / "var" / "broker" / "processed").mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen | None = None
