@@ -20,9 +20,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from campaigns.models import Message, TemplateVersion
 from campaigns.selectors.sending import messages_for_delivery
@@ -30,6 +31,7 @@ from campaigns.services.sending.claiming import messages_claim, messages_suppres
 from campaigns.services.sending.outcomes import (
     FAILED,
     RELEASED,
+    RETRY,
     SENT,
     UNKNOWN,
     Outcome,
@@ -56,17 +58,20 @@ def message_version(*, message: Message) -> TemplateVersion | None:
     return None
 
 
-def message_email_build(*, message: Message) -> EmailMultiAlternatives:
-    """The email for one message: rendered parts, unsubscribe headers, metadata for webhooks."""
+def message_email_build(*, message: Message, prefetched: dict | None = None) -> EmailMultiAlternatives:
+    """The email for one message: rendered parts, unsubscribe headers, metadata for webhooks.
+
+    `prefetched`: context values loaded for the whole batch (recipients_context_prefetch);
+    the message's own context (offer, cart…) wins over them.
+    """
     from campaigns.rendering import message_render
 
     version = message_version(message=message)
     if version is None:
         raise ValueError("No template version to render.")
     message.template_version = version
-    rendered = message_render(
-        version=version, customer=message.customer, message_id=message.pk, extra=message.context or None
-    )
+    extra = {**(prefetched or {}), **(message.context or {})}
+    rendered = message_render(version=version, customer=message.customer, message_id=message.pk, extra=extra or None)
     campaign = message.campaign
     email = EmailMultiAlternatives(
         subject=rendered.subject,
@@ -128,7 +133,8 @@ class SenderPool:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
-        for connection in self._connections:
+        connections, self._connections = self._connections, []
+        for connection in connections:
             try:
                 connection.close()
             except Exception:  # noqa: S110 - closing a dead connection must not hide the batch result
@@ -154,8 +160,28 @@ def _responsive_threads() -> Iterator[None]:
         sys.setswitchinterval(previous)
 
 
-def message_send_batch(*, batch_size: int | None = None) -> dict[str, int]:
-    """Claim one batch and send it. Returns counts by outcome ({} when there was nothing to claim)."""
+def _batch_context(messages: list[Message]) -> dict[int, dict]:
+    """Per message id, the order/product context its template reads, loaded once per version."""
+    from campaigns.templating.prefetch import recipients_context_prefetch
+
+    by_version: dict[int, tuple[TemplateVersion, list[Message]]] = {}
+    for message in messages:
+        version = message_version(message=message)
+        if version is not None:
+            by_version.setdefault(version.pk, (version, []))[1].append(message)
+    context: dict[int, dict] = {}
+    for version, group in by_version.values():
+        loaded = recipients_context_prefetch(version=version, customers=[m.customer for m in group])
+        for message in group:
+            context[message.pk] = loaded.get(message.customer_id, {})
+    return context
+
+
+def message_send_batch(*, batch_size: int | None = None, stop_at: float | None = None) -> dict[str, int]:
+    """Claim one batch and send it. Returns counts by outcome ({} when there was nothing to claim).
+
+    stop_at (time.monotonic()): no ESP call starts after it; unstarted rows go back to the queue.
+    """
     claim = messages_claim(batch_size=batch_size or settings.SEND_BATCH_SIZE)
     if claim is None:
         return {}
@@ -164,28 +190,55 @@ def message_send_batch(*, batch_size: int | None = None) -> dict[str, int]:
     counts: dict[str, int] = {"claimed": len(messages)}
     mailable = messages_suppress_unmailable(claim_token=token, customer_ids=[m.customer_id for m in messages])
     counts["suppressed"] = sum(1 for m in messages if m.customer_id not in mailable)
+    messages = [m for m in messages if m.customer_id in mailable]
     results: queue.SimpleQueue[tuple[Message, str, Outcome]] = queue.SimpleQueue()
     submitted = 0
     # Half the stuck timeout: reconcile can only find a row in doubt once no ESP call can still start.
     deadline = time.monotonic() + settings.SEND_STUCK_AFTER_SECONDS / 2
+    if stop_at is not None:
+        deadline = min(deadline, stop_at)
     with _responsive_threads(), SenderPool(concurrency=settings.SEND_CONCURRENCY, deadline=deadline) as pool:
-        for message in messages:
-            if message.customer_id not in mailable:
-                continue
-            try:
-                email = message_email_build(message=message)
-            except Exception as exc:  # a template that cannot render: nothing was sent
-                logger.warning("message %s not rendered (%s)", message.pk, type(exc).__name__)
-                results.put((message, "", Outcome(FAILED, error=f"Render: {exc}")))
+        try:
+            prefetched = _batch_context(messages)
+            for message in messages:
+                try:
+                    email = message_email_build(message=message, prefetched=prefetched.get(message.pk))
+                except SoftTimeLimitExceeded:
+                    raise
+                except DatabaseError as exc:  # a passing database fault: nothing was sent, retry with backoff
+                    results.put((message, "", Outcome(RETRY, error=f"Render: {type(exc).__name__}")))
+                    submitted += 1
+                    continue
+                except Exception as exc:  # a template that cannot render: nothing was sent
+                    logger.warning("message %s not rendered (%s)", message.pk, type(exc).__name__)
+                    results.put((message, "", Outcome(FAILED, error=f"Render: {exc}")))
+                    submitted += 1
+                    continue
+                pool.submit(email, on_done=lambda outcome, m=message, s=email.subject: results.put((m, s, outcome)))
                 submitted += 1
-                continue
-            pool.submit(email, on_done=lambda outcome, m=message, s=email.subject: results.put((m, s, outcome)))
-            submitted += 1
-            if results.qsize() >= RECORD_CHUNK:
-                submitted -= _record(results, token=token, counts=counts, wait_for=0)
-        while submitted:
-            submitted -= _record(results, token=token, counts=counts, wait_for=1)
+                if results.qsize() >= RECORD_CHUNK:
+                    submitted -= _record(results, token=token, counts=counts, wait_for=0)
+            while submitted:
+                submitted -= _record(results, token=token, counts=counts, wait_for=1)
+        except BaseException:
+            # Stopped mid-batch (time limit, database fault): start no more ESP calls, let the ones
+            # in flight finish, and record every outcome that is known, so that only rows whose
+            # answer never came are left for reconcile.
+            pool.deadline = 0.0
+            pool.close()
+            _record_what_arrived(results, token=token, counts=counts)
+            raise
     return counts
+
+
+def _record_what_arrived(
+    results: queue.SimpleQueue[tuple[Message, str, Outcome]], *, token: str, counts: dict[str, int]
+) -> None:
+    try:
+        while not results.empty():
+            _record(results, token=token, counts=counts, wait_for=0)
+    except Exception:  # the database itself may be the fault: reconcile settles what is left
+        logger.exception("outcomes of an interrupted batch could not all be recorded")
 
 
 def _record(
@@ -216,7 +269,7 @@ def messages_send_due(*, budget_seconds: float | None = None, batch_size: int | 
     stop_at = time.monotonic() + budget
     totals: dict[str, int] = {}
     while time.monotonic() < stop_at:
-        counts = message_send_batch(batch_size=batch_size)
+        counts = message_send_batch(batch_size=batch_size, stop_at=stop_at)
         if not counts:
             break
         for key, value in counts.items():

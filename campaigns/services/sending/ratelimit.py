@@ -42,6 +42,10 @@ class LocalBucket:
             self.stamp = now
             return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
+    def refund(self) -> None:
+        with self.lock:
+            self.tokens = min(self.burst, self.tokens + 1)
+
 
 class RedisBucket:
     def __init__(self, url: str, key: str, rate: float, burst: float) -> None:
@@ -53,6 +57,9 @@ class RedisBucket:
 
     def reserve(self) -> float:
         return float(self.script(keys=[self.key], args=[self.rate, self.burst]))
+
+    def refund(self) -> None:
+        self.client.hincrbyfloat(self.key, "tokens", 1)
 
 
 @lru_cache(maxsize=8)
@@ -69,8 +76,10 @@ def send_slot_wait(*, deadline: float | None = None) -> bool:
     rate = float(settings.SEND_RATE_PER_SECOND or 0)
     if rate <= 0:
         return True
-    wait = _bucket(rate, settings.EMAIL_BACKEND, settings.REDIS_URL or "").reserve()
+    bucket = _bucket(rate, settings.EMAIL_BACKEND, settings.REDIS_URL or "")
+    wait = bucket.reserve()
     if deadline is not None and time.monotonic() + wait > deadline:
+        bucket.refund()  # the slot is handed back, so giving up never starves the other senders
         return False
     if wait > 0:
         time.sleep(wait)

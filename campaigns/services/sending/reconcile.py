@@ -61,7 +61,7 @@ def messages_reconcile(*, stuck_after_seconds: int | None = None, limit: int = 5
             else:
                 done = same_claim.update(
                     status=MessageStatus.UNKNOWN,
-                    esp_checked_at=checked,
+                    esp_checked_at=None,  # the ESP could not answer: ask again next time
                     error=message.error or "Worker stopped while sending; outcome unknown.",
                 )
                 counts["unknown"] += done

@@ -1,0 +1,159 @@
+"""A batch stopped mid-way records what it knows, transient faults are retried, slots are not wasted."""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import timedelta
+
+import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from django.core import mail
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from campaigns.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Message,
+    MessageStatus,
+    Step,
+    Template,
+    TemplateVersion,
+)
+from campaigns.selectors.sending import messages_unknown_unchecked
+from campaigns.services.sending import message_plan_one_off, message_send_batch, messages_reconcile, ratelimit
+from campaigns.services.sending.esp_lookup import CANNOT_TELL
+from customers.models import Customer
+
+HTML = (
+    "<html><body><p>Hi {{ customer.first_name }}</p>"
+    "{% for p in recommended_products %}{{ p.name }}{% endfor %}"
+    "{% if last_order %}{{ last_order.total }}{% endif %}"
+    "<a href='{{ unsubscribe_url }}'>u</a><a href='https://shop.example/x'>x</a></body></html>"
+)
+
+
+def _campaign() -> Campaign:
+    template = Template.objects.create(name="t", subject="s", mjml="<mjml></mjml>", is_valid=True)
+    template.current_version = TemplateVersion.objects.create(
+        template=template, number=1, subject="Hi", preheader="p", mjml="<mjml></mjml>", compiled_html=HTML
+    )
+    template.save(update_fields=["current_version"])
+    campaign = Campaign.objects.create(name="c", kind=CampaignKind.ONE_OFF, status=CampaignStatus.ACTIVE)
+    Step.objects.create(campaign=campaign, position=1, template=template)
+    return campaign
+
+
+@pytest.fixture
+def locmem(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SEND_RATE_PER_SECOND = 0
+    mail.outbox = []
+    ratelimit._bucket.cache_clear()
+    yield
+    ratelimit._bucket.cache_clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_stopped_by_the_time_limit_records_every_mail_it_handed_over(settings, locmem):
+    settings.SEND_RATE_PER_SECOND = 10
+    settings.SEND_CONCURRENCY = 2
+    Customer.objects.bulk_create([Customer(email=f"s{i}@example.test", first_name="A") for i in range(30)])
+    message_plan_one_off(campaign=_campaign())
+
+    def soft_limit(signum, frame):
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, soft_limit)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        with pytest.raises(SoftTimeLimitExceeded):
+            message_send_batch(batch_size=30)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    handed_over = {m.to[0] for m in mail.outbox}
+    sent = set(Message.objects.filter(status=MessageStatus.SENT).values_list("customer__email", flat=True))
+    assert sent == handed_over and 0 < len(sent) < 30
+    assert not Message.objects.filter(status=MessageStatus.SENDING).exists()
+    assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 30 - len(sent)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_fault_while_rendering_is_retried_not_failed(locmem, monkeypatch):
+    import tracking.link_rewriting as link_rewriting
+
+    Customer.objects.create(email="blip@example.test")
+    message_plan_one_off(campaign=_campaign())
+
+    def closed(urls):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(link_rewriting, "tracked_url_ids", closed)
+    message_send_batch()
+    message = Message.objects.get()
+    assert message.status == MessageStatus.QUEUED and not mail.outbox
+
+    monkeypatch.undo()
+    Message.objects.update(not_before=None)  # the backoff has passed
+    message_send_batch()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT and len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_order_and_product_context_costs_the_same_queries_for_5_or_40_recipients(locmem):
+    def queries_for(n: int, prefix: str) -> int:
+        Customer.objects.bulk_create(
+            [
+                Customer(
+                    email=f"{prefix}{i}@example.test", first_name="A", last_order_at=timezone.now(), orders_count=1
+                )
+                for i in range(n)
+            ]
+        )
+        campaign = _campaign() if not Campaign.objects.exists() else Campaign.objects.get()
+        message_plan_one_off(campaign=campaign)
+        with CaptureQueriesContext(connection) as captured:
+            counts = message_send_batch(batch_size=1000)
+        assert counts.get("sent") == n
+        return len(captured.captured_queries)
+
+    few, many = queries_for(5, "a"), queries_for(40, "b")
+    assert many - few <= 4, (few, many)
+
+
+def test_a_slot_given_up_at_the_deadline_is_handed_back(settings):
+    settings.SEND_RATE_PER_SECOND = 1
+    settings.REDIS_URL = ""
+    ratelimit._bucket.cache_clear()
+    gave_up = sum(1 for _ in range(20) if not ratelimit.send_slot_wait(deadline=time.monotonic() + 0.5))
+    bucket = ratelimit._bucket(1.0, settings.EMAIL_BACKEND, "")
+    assert gave_up >= 18
+    assert bucket.reserve() <= 1.0  # not 20 s of debt left by the slots nobody used
+    ratelimit._bucket.cache_clear()
+
+
+@pytest.mark.django_db
+def test_a_message_the_esp_could_not_answer_about_is_asked_again(settings, monkeypatch):
+    from campaigns.services.sending import reconcile
+
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.SEND_RECONCILE_LOOKUP = True
+    monkeypatch.setattr(reconcile, "esp_message_lookup", lambda **kwargs: CANNOT_TELL)
+    customer = Customer.objects.create(email="r@example.test")
+    message = Message.objects.create(
+        customer=customer,
+        status=MessageStatus.UNKNOWN,
+        claimed_at=timezone.now() - timedelta(hours=1),
+        claim_token="x",
+        is_test=True,
+    )
+    messages_reconcile()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.UNKNOWN and message.esp_checked_at is None
+    assert messages_unknown_unchecked(claimed_before=timezone.now()).filter(pk=message.pk).exists()
