@@ -186,3 +186,13 @@ def test_a_drainer_process_killed_mid_drain_loses_and_doubles_nothing(client, bu
     assert tracking_buffer_drain() == first + later  # the orphaned batch is replayed, then the new hits
     assert TrackingEvent.objects.count() == first + later
     assert buffer.buffer_length() == 0
+
+
+def test_a_user_agent_with_a_nul_byte_does_not_block_the_drain(client, buffered):
+    message = make_message(delivered_at=timezone.now() - timedelta(hours=1))
+    pixel, _clicks = _tracked_paths(message.pk)
+    assert client.get(pixel, HTTP_USER_AGENT="Mozilla/5.0\x00evil").status_code == 200
+    assert client.get(pixel, HTTP_USER_AGENT=BROWSER).status_code == 200
+
+    assert tracking_buffer_drain() == 2
+    assert set(TrackingEvent.objects.values_list("user_agent", flat=True)) == {"Mozilla/5.0evil", BROWSER}

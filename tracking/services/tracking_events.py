@@ -67,7 +67,7 @@ def hit_build(
         "h": 1 if honeypot else 0,
         "t": timezone.now().timestamp(),
         "x": method[:8],
-        "a": user_agent[:UA_MAX],
+        "a": user_agent.replace("\x00", "")[:UA_MAX],  # PostgreSQL text cannot hold NUL
         "i": ip_for_storage(ip),
         "n": network,
     }
