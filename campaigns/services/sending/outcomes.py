@@ -25,6 +25,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from django.conf import settings
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from urllib3.exceptions import ConnectTimeoutError
@@ -105,8 +106,36 @@ def outcomes_record_sent(*, sent: list[tuple[Message, str, Outcome]], claim_toke
     for message, subject, outcome in sent:
         message.status, message.esp_message_id, message.sent_at = MessageStatus.SENT, outcome.esp_message_id, now
         message.subject, message.error = subject[:255], ""
+    if connection.vendor == "postgresql":
+        _record_sent_postgresql(sent=sent, claim_token=claim_token, now=now)
+        return
     fields = ["status", "esp_message_id", "sent_at", "subject", "error", "template_version"]
     Message.objects.filter(claim_token=claim_token).bulk_update([m for m, _s, _o in sent], fields)
+
+
+def _record_sent_postgresql(*, sent: list[tuple[Message, str, Outcome]], claim_token: str, now) -> None:
+    # bulk_update builds a CASE per field and row in Python while the send threads wait for
+    # the GIL; one UPDATE ... FROM unnest() sends the per-row values as four arrays instead.
+    table = Message._meta.db_table
+    sql = (
+        f"UPDATE {table} AS m SET status = %s, sent_at = %s, error = '', "  # noqa: S608
+        "esp_message_id = v.esp_message_id, subject = v.subject, template_version_id = v.template_version_id "
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[]) "
+        "AS v(id, esp_message_id, subject, template_version_id) "
+        "WHERE m.id = v.id AND m.claim_token = %s"
+    )
+    messages = [message for message, _subject, _outcome in sent]
+    params = [
+        MessageStatus.SENT.value,
+        now,
+        [m.pk for m in messages],
+        [m.esp_message_id for m in messages],
+        [m.subject for m in messages],
+        [m.template_version_id for m in messages],
+        claim_token,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def outcome_record(*, message: Message, claim_token: str, outcome: Outcome, subject: str = "") -> None:
