@@ -15,10 +15,10 @@ from customers.admin.gdpr_actions import GdprActionsMixin
 from customers.metrics.explain import customer_metric_explanations
 from customers.models import Activity, Customer, Order, OrderItem
 from customers.services.imports import customers_import, orders_import
-from customers.services.imports.aggregates import customer_order_aggregates_refresh
 from customers.services.imports.consent import customer_set_consent
 from customers.services.imports.customers_import import COLUMNS as CUSTOMER_COLUMNS
 from customers.services.imports.orders_import import COLUMNS as ORDER_COLUMNS
+from customers.services.order_aggregates import customer_order_aggregates_refresh
 from customers.services.suppression import customer_set_email_status
 
 SHOP_FIELDS = ("email", "external_id", "first_name", "last_name", "timezone", "locale", "created_at")

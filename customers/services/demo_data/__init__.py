@@ -31,7 +31,7 @@ from customers.models import (
 from customers.services.demo_data.activity import build_activities
 from customers.services.demo_data.catalog import PLAN_CATEGORY, catalog_rows
 from customers.services.demo_data.people import DemoPerson, build_person, fill_orders
-from customers.services.events.order_aggregates import customer_refresh_order_aggregates
+from customers.services.order_aggregates import customer_order_aggregates_refresh
 from customers.services.suppression import email_hash
 
 _BATCH = 2000
@@ -135,7 +135,7 @@ def demo_shop_seed(*, customers: int, seed: int, now: datetime | None = None) ->
     changes, suppressed = _proof_rows(rows)
     ConsentChange.objects.bulk_create(changes, batch_size=_BATCH)
     SuppressedAddress.objects.bulk_create(suppressed, batch_size=_BATCH, ignore_conflicts=True)
-    customer_refresh_order_aggregates(customer_ids=[c.pk for c in rows])
+    customer_order_aggregates_refresh(customer_ids=[c.pk for c in rows])
 
     summary.customers = len(rows)
     summary.leads = sum(1 for person in people if not person.orders)

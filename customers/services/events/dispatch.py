@@ -19,9 +19,9 @@ from customers.services.events.activity_record import (
 )
 from customers.services.events.customer_upsert import customer_upsert
 from customers.services.events.errors import EventRejected
-from customers.services.events.order_aggregates import customer_refresh_order_aggregates
 from customers.services.events.order_record import order_record
 from customers.services.events.schemas import EVENT_MODELS
+from customers.services.order_aggregates import customer_order_aggregates_refresh
 from customers.signals import shop_event_recorded
 
 logger = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ def _ingest_chunk(raws: list[Any], *, api_key: ApiKey | None, known_ids: set[str
         results = [
             event_ingest(raw=raw, api_key=api_key, known_ids=known_ids, order_customers=order_customers) for raw in raws
         ]
-        customer_refresh_order_aggregates(customer_ids=order_customers)
+        customer_order_aggregates_refresh(customer_ids=order_customers)
     return results
 
 

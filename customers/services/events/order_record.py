@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from customers.models import Customer, Order, OrderItem
-from customers.services.events.order_aggregates import customer_refresh_order_aggregates
 from customers.services.events.product_upsert import ProductFacts, products_ensure
 from customers.services.events.schemas import OrderPlaced
+from customers.services.order_aggregates import customer_order_aggregates_refresh
 
 
 def order_record(
@@ -64,5 +64,5 @@ def order_record(
     )
     if previous_owner or refresh_aggregates:
         ids = [customer.pk] + ([previous_owner] if previous_owner else [])
-        customer_refresh_order_aggregates(customer_ids=ids)
+        customer_order_aggregates_refresh(customer_ids=ids)
     return order

@@ -10,15 +10,23 @@ from django.db.models import Exists, OuterRef
 
 from customers.models import Customer, Order
 
+_CHUNK = 5000  # ids per statement: well under SQLite's bound-parameter limit
+
 
 def customer_order_aggregates_refresh(*, customer_ids: Iterable[int]) -> int:
     """Recompute the order aggregates of these customers; return how many have orders.
+
+    Used by the CSV import, the event API, the demo data and the admin alike.
 
     One grouped pass over their orders feeds one UPDATE ... FROM (PostgreSQL, SQLite 3.33+),
     instead of a correlated subquery per column and customer. Totals add up order totals as
     stored, whatever their currency (shops sell in one).
     """
     ids = sorted(set(customer_ids))
+    return sum(_refresh(ids[start : start + _CHUNK]) for start in range(0, len(ids), _CHUNK))
+
+
+def _refresh(ids: list[int]) -> int:
     if not ids:
         return 0
     quote = connection.ops.quote_name
