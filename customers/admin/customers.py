@@ -14,8 +14,8 @@ from customers.admin.csv_import import CsvImportMixin
 from customers.admin.gdpr_actions import GdprActionsMixin
 from customers.metrics.explain import customer_metric_explanations
 from customers.models import Activity, Customer, Order, OrderItem
+from customers.services.consent import consent_apply, customer_set_consent
 from customers.services.imports import customers_import, orders_import
-from customers.services.imports.consent import customer_set_consent
 from customers.services.imports.customers_import import COLUMNS as CUSTOMER_COLUMNS
 from customers.services.imports.orders_import import COLUMNS as ORDER_COLUMNS
 from customers.services.order_aggregates import customer_order_aggregates_refresh
@@ -159,11 +159,12 @@ class CustomerAdmin(GdprActionsMixin, CsvImportMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Customer, form, change: bool) -> None:
         actor = request.user.get_username()
         if not change:
-            super().save_model(request, obj, form, change)
+            proof = None
             if obj.consent != Customer._meta.get_field("consent").default:
-                obj.consent_changes.create(
-                    field="consent", old_value="", new_value=obj.consent, source="admin", actor=actor
-                )
+                proof = consent_apply(customer=obj, consent=obj.consent, source="admin", actor=actor, is_new=True)
+            super().save_model(request, obj, form, change)
+            if proof is not None:
+                proof.save()
             return
         # Subscription changes go through the services so that every change leaves proof.
         if "email_status" in form.changed_data:

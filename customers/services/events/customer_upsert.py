@@ -6,7 +6,8 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
-from customers.models import Consent, ConsentChange, Customer
+from customers.models import Consent, Customer
+from customers.services.consent import consent_apply
 from customers.services.events.errors import EventRejected
 from customers.services.events.schemas import CustomerIn
 
@@ -48,21 +49,13 @@ def _apply_profile(customer: Customer, data: CustomerIn) -> list[str]:
 
 def _record_consent(customer: Customer, *, granted: bool, occurred_at: datetime, actor: str, detail: str) -> list[str]:
     """Apply a consent change unless a newer one is already stored (events may arrive out of order)."""
-    new = Consent.GRANTED if granted else Consent.DENIED
-    if customer.consent == new or (customer.consent_at is not None and customer.consent_at > occurred_at):
+    if customer.consent_at is not None and customer.consent_at > occurred_at:
         return []
-    old = customer.consent
-    customer.consent, customer.consent_source, customer.consent_at = new, "api", occurred_at
-    ConsentChange.objects.create(
-        customer=customer,
-        field="consent",
-        old_value=old,
-        new_value=new,
-        source="api",
-        actor=actor[:150],
-        detail=detail[:255],
-        created_at=occurred_at,
-    )
+    new = Consent.GRANTED if granted else Consent.DENIED
+    change = consent_apply(customer=customer, consent=new, source="api", actor=actor, detail=detail, at=occurred_at)
+    if change is None:
+        return []
+    change.save()
     return ["consent", "consent_source", "consent_at"]
 
 

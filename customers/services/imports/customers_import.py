@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Consent, ConsentChange, Customer
+from customers.services.consent import consent_apply, new_customers_apply_suppression
 from customers.services.imports import csv_rows
-from customers.services.imports.consent import consent_apply, new_customers_apply_suppression
 from customers.services.imports.runner import ChunkedImport, ChunkResult, ImportReport, RowFailure
 
 REQUIRED = {"email"}

@@ -25,8 +25,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from customers.models import ConsentChange, Customer, Order, OrderItem, Product
+from customers.services.consent import new_customers_apply_suppression
 from customers.services.imports import csv_rows
-from customers.services.imports.consent import new_customers_apply_suppression
 from customers.services.imports.csv_rows import RowError
 from customers.services.imports.runner import ChunkedImport, ChunkResult, ImportReport, RowFailure
 from customers.services.order_aggregates import customer_order_aggregates_refresh

@@ -1,8 +1,9 @@
-"""Consent bookkeeping shared by the imports and the admin: every change leaves a ConsentChange."""
+"""Consent bookkeeping shared by the imports, the event API and the admin: every change leaves a ConsentChange."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,13 +15,23 @@ _STATUSES = {choice.value for choice in EmailStatus}
 
 
 def consent_apply(
-    *, customer: Customer, consent: str, source: str, actor: str, detail: str = "", is_new: bool = False
+    *,
+    customer: Customer,
+    consent: str,
+    source: str,
+    actor: str,
+    detail: str = "",
+    is_new: bool = False,
+    at: datetime | None = None,
 ) -> ConsentChange | None:
-    """Set consent on an (unsaved or saved) customer; return the unsaved proof row, or None if unchanged."""
+    """Set consent on an (unsaved or saved) customer; return the unsaved proof row, or None if unchanged.
+
+    `at`: when the customer gave or withdrew it (default now).
+    """
     old = "" if is_new else customer.consent
     if not is_new and old == consent:
         return None
-    now = timezone.now()
+    now = at or timezone.now()
     customer.consent = consent
     customer.consent_source = source[:64]
     customer.consent_at = now
