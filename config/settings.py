@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
@@ -238,8 +239,6 @@ CELERY_BEAT_SCHEDULE["tracking.process_pending_esp_events"] = {
 }
 
 # Tracking, verdicts and engagement
-from celery.schedules import crontab as _crontab  # noqa: E402
-
 TRACKING_IP_MODE = env_str("TRACKING_IP_MODE", "truncate")  # truncate (/24, /48) | hash (keyed) | none
 if TRACKING_IP_MODE not in {"truncate", "hash", "none"}:
     raise ImproperlyConfigured("TRACKING_IP_MODE must be truncate, hash or none")
@@ -274,7 +273,7 @@ CELERY_BEAT_SCHEDULE["tracking-process-hits"] = {
 }
 CELERY_BEAT_SCHEDULE["engagement-recompute-nightly"] = {
     "task": "tracking.engagement_recompute",
-    "schedule": _crontab(hour=env_int("ENGAGEMENT_RECOMPUTE_HOUR", 3), minute=30),
+    "schedule": crontab(hour=env_int("ENGAGEMENT_RECOMPUTE_HOUR", 3), minute=30),
     "options": {"expires": 3600},
 }
 
@@ -295,11 +294,9 @@ METRICS_MONTHLY_DISCOUNT_RATE = env_float("METRICS_MONTHLY_DISCOUNT_RATE", 0.0)
 METRICS_UPDATE_BATCH_SIZE = env_int("METRICS_UPDATE_BATCH_SIZE", 5000)
 METRICS_TASK_TIME_LIMIT = env_int("METRICS_TASK_TIME_LIMIT", 3600)
 AUDIENCE_EXPORT_CHUNK = env_int("AUDIENCE_EXPORT_CHUNK", 2000)
-from celery.schedules import crontab as _metrics_crontab  # noqa: E402
-
 CELERY_BEAT_SCHEDULE["customers.compute_metrics"] = {
     "task": "customers.compute_metrics",
-    "schedule": _metrics_crontab(hour=2, minute=30),
+    "schedule": crontab(hour=2, minute=30),
     "options": {"expires": 6 * 3600},
 }
 
