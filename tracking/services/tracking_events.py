@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from campaigns.models import Message
@@ -95,8 +95,14 @@ def hit_record(*, hit: dict) -> None:
     if buffer.hit_push(hit):
         return
     try:
-        # Autocommit: one INSERT statement, no BEGIN/COMMIT round trips.
-        _event_from_hit(hit).save(force_insert=True)
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # The request does not wait for the WAL flush: a PostgreSQL crash could lose the
+                # last fraction of a second of hits (as a Redis crash can lose buffered ones);
+                # the database stays consistent. Measured: 0.26 -> 0.38 of a trivial view.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            _event_from_hit(hit).save(force_insert=True)
     except IntegrityError:
         # A hit for a message deleted since it was sent (e.g. an erased customer): nothing to keep.
         logger.info("tracking hit for a message that no longer exists: not recorded")
