@@ -7,13 +7,25 @@ another and any tampering is detected. No email address is ever in a token.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from django.conf import settings
 from django.core import signing
 
 _SALT = "remarketing.tracking.{purpose}"
 
 
 def make_token(purpose: str, *values: int) -> str:
-    """Sign a short tuple of integers (message id, link index…) for `purpose`."""
+    """Sign a short tuple of integers (message id, link index…) for `purpose`.
+
+    Tokens carry no timestamp, so the same values always give the same token: a message's
+    unsubscribe token, needed for its body link and both List-Unsubscribe headers, is signed once.
+    """
+    return _signed(purpose, values, settings.SECRET_KEY)
+
+
+@lru_cache(maxsize=4096)
+def _signed(purpose: str, values: tuple[int, ...], _secret: str) -> str:  # the key is part of the cache key
     signer = signing.Signer(salt=_SALT.format(purpose=purpose), algorithm="sha256")
     return signer.sign_object(list(values), compress=False)
 

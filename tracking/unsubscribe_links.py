@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -14,8 +16,14 @@ def unsubscribe_token(message_id: int) -> str:
     return make_token(UNSUBSCRIBE_PURPOSE, message_id)
 
 
+@lru_cache(maxsize=1)
+def _path_template(_urlconf: str) -> str:
+    """The unsubscribe path with a placeholder: reverse() once, not for every message."""
+    return reverse("tracking:unsubscribe", kwargs={"token": "TOKEN"})
+
+
 def unsubscribe_url(message_id: int) -> str:
-    path = reverse("tracking:unsubscribe", kwargs={"token": unsubscribe_token(message_id)})
+    path = _path_template(settings.ROOT_URLCONF).replace("TOKEN", unsubscribe_token(message_id))
     return f"{settings.SITE_URL}{path}"
 
 

@@ -1,11 +1,11 @@
 """Sending a claimed batch: render, hand to the ESP over reused connections, record each outcome.
 
-The ESP call waits on the network, so a batch is sent by a small thread pool
+The ESP call waits on the network, so batches are sent by a small thread pool
 (settings.SEND_CONCURRENCY), each thread holding one open anymail connection for the whole
-batch. Rendering and every database write happen in the calling thread; the pool threads
-only talk to the ESP. Outcomes are recorded as they arrive, a few per short transaction
-after the ESP call, so a crash loses as little knowledge as possible (see reconcile.py for
-what it does lose).
+task run (one TLS handshake per thread, not per batch). Rendering and every database write
+happen in the calling thread; the pool threads only talk to the ESP. Outcomes are recorded
+as they arrive, a few per short transaction after the ESP call, so a crash loses as little
+knowledge as possible (see reconcile.py for what it does lose).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from campaigns.models import Message, TemplateVersion
 from campaigns.selectors.sending import messages_for_delivery
@@ -91,7 +91,7 @@ class SenderPool:
     """Threads that each keep one ESP connection open until the pool closes."""
 
     concurrency: int
-    deadline: float  # time.monotonic(): no ESP call starts after this (the claim is then in doubt)
+    stopped: bool = False  # set when the caller gives up: no further ESP call starts
     _local: threading.local = field(default_factory=threading.local)
     _connections: list = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -100,18 +100,19 @@ class SenderPool:
         self._executor = ThreadPoolExecutor(max_workers=max(1, self.concurrency), thread_name_prefix="esp-send")
 
     def _connection(self):
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = get_connection()
-            connection.open()
-            self._local.connection = connection
+        esp_connection = getattr(self._local, "connection", None)
+        if esp_connection is None:
+            esp_connection = get_connection()
+            esp_connection.open()
+            self._local.connection = esp_connection
             with self._lock:
-                self._connections.append(connection)
-        return connection
+                self._connections.append(esp_connection)
+        return esp_connection
 
-    def _deliver(self, email: EmailMultiAlternatives) -> Outcome:
+    def _deliver(self, email: EmailMultiAlternatives, deadline: float) -> Outcome:
+        """`deadline` (time.monotonic()): no ESP call starts after it (the claim would be in doubt)."""
         try:
-            if time.monotonic() > self.deadline or not send_slot_wait(deadline=self.deadline):
+            if self.stopped or time.monotonic() > deadline or not send_slot_wait(deadline=deadline):
                 return Outcome(RELEASED, error="Claim expired before the ESP was called.")
         except Exception as exc:  # the rate limiter failed (Redis down): the ESP was not called
             return Outcome(RELEASED, error=f"Rate limiter: {type(exc).__name__}")
@@ -121,7 +122,7 @@ class SenderPool:
             return outcome_from_error(exc)
         return outcome_from_status(email)
 
-    def submit(self, email: EmailMultiAlternatives, *, on_done: Callable[[Outcome], None]) -> None:
+    def submit(self, email: EmailMultiAlternatives, *, deadline: float, on_done: Callable[[Outcome], None]) -> None:
         def finished(future: Future[Outcome]) -> None:
             try:
                 outcome = future.result()
@@ -129,14 +130,14 @@ class SenderPool:
                 outcome = Outcome(UNKNOWN, error=f"{type(exc).__name__}: {exc}")
             on_done(outcome)
 
-        self._executor.submit(self._deliver, email).add_done_callback(finished)
+        self._executor.submit(self._deliver, email, deadline).add_done_callback(finished)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         connections, self._connections = self._connections, []
-        for connection in connections:
+        for esp_connection in connections:
             try:
-                connection.close()
+                esp_connection.close()
             except Exception:  # noqa: S110 - closing a dead connection must not hide the batch result
                 pass
 
@@ -177,101 +178,162 @@ def _batch_context(messages: list[Message]) -> dict[int, dict]:
     return context
 
 
-def message_send_batch(*, batch_size: int | None = None, stop_at: float | None = None) -> dict[str, int]:
-    """Claim one batch and send it. Returns counts by outcome ({} when there was nothing to claim).
+class _Outcomes:
+    """Outcomes coming back from the sender threads, recorded a chunk per short transaction."""
 
-    stop_at (time.monotonic()): no ESP call starts after it; unstarted rows go back to the queue.
-    """
+    def __init__(self) -> None:
+        self.arrived: queue.SimpleQueue[tuple[Message, str, Outcome, str]] = queue.SimpleQueue()
+        self.pending = 0  # handed over (to the pool, or failed before it) and not yet recorded
+        self.counts: dict[str, int] = {}
+        self._taken: list[tuple[Message, str, Outcome, str]] = []  # off the queue, not yet written
+
+    def add(self, message: Message, subject: str, outcome: Outcome, token: str) -> None:
+        self.arrived.put((message, subject, outcome, token))
+
+    def expect(self, message: Message, token: str, subject: str = "") -> Callable[[Outcome], None]:
+        """The callback that records the outcome of one message (sent with `subject`)."""
+        self.pending += 1
+        return lambda outcome: self.add(message, subject, outcome, token)
+
+    def record_ready(self) -> None:
+        if self.arrived.qsize() >= RECORD_CHUNK:
+            self.record(wait_for=0)
+
+    def wait_until(self, pending: int) -> None:
+        """Record arriving outcomes until at most `pending` are outstanding (they arrive a few
+        milliseconds apart, so wait for full chunks)."""
+        while self.pending > pending:
+            self.record(wait_for=min(self.pending - pending, RECORD_CHUNK))
+
+    def record(self, *, wait_for: int) -> None:
+        """Record what has arrived (blocking for at least `wait_for`) in one short transaction."""
+        # Kept on self while waiting: a time limit raised in get() must not lose those taken.
+        while len(self._taken) < wait_for:
+            self._taken.append(self.arrived.get())
+        while len(self._taken) < RECORD_CHUNK:
+            try:
+                self._taken.append(self.arrived.get_nowait())
+            except queue.Empty:
+                break
+        done, self._taken = self._taken, []
+        sent: dict[str, list[tuple[Message, str, Outcome]]] = {}
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # No wait for the WAL flush: a commit lost in a database crash leaves its rows
+                # claimed, exactly as a worker crash does, and reconcile settles them from the ESP.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            for message, subject, outcome, token in done:
+                if outcome.kind == SENT:
+                    sent.setdefault(token, []).append((message, subject, outcome))
+                else:
+                    outcome_record(message=message, claim_token=token, outcome=outcome, subject=subject)
+            for token, items in sent.items():
+                outcomes_record_sent(sent=items, claim_token=token)
+        self.pending -= len(done)
+        for *_rest, outcome, _token in done:
+            self.counts[outcome.kind] = self.counts.get(outcome.kind, 0) + 1
+
+    def record_what_arrived(self) -> None:
+        try:
+            while self._taken or not self.arrived.empty():
+                self.record(wait_for=0)
+        except Exception:  # the database itself may be the fault: reconcile settles what is left
+            logger.exception("outcomes of an interrupted batch could not all be recorded")
+
+
+def _batch_submit(
+    pool: SenderPool, outcomes: _Outcomes, *, batch_size: int | None, stop_at: float | None
+) -> dict[str, int] | None:
+    """Claim one batch, render it and hand it to the pool; None when nothing was due."""
     claim = messages_claim(batch_size=batch_size or settings.SEND_BATCH_SIZE)
     if claim is None:
-        return {}
+        return None
     token, _claimed_at = claim
     messages = list(messages_for_delivery(claim_token=token))
     counts: dict[str, int] = {"claimed": len(messages)}
     mailable = messages_suppress_unmailable(claim_token=token, customer_ids=[m.customer_id for m in messages])
     counts["suppressed"] = sum(1 for m in messages if m.customer_id not in mailable)
     messages = [m for m in messages if m.customer_id in mailable]
-    results: queue.SimpleQueue[tuple[Message, str, Outcome]] = queue.SimpleQueue()
-    submitted = 0
     # Half the stuck timeout: reconcile can only find a row in doubt once no ESP call can still start.
     deadline = time.monotonic() + settings.SEND_STUCK_AFTER_SECONDS / 2
     if stop_at is not None:
         deadline = min(deadline, stop_at)
-    with _responsive_threads(), SenderPool(concurrency=settings.SEND_CONCURRENCY, deadline=deadline) as pool:
+    prefetched = _batch_context(messages)
+    for message in messages:
         try:
-            prefetched = _batch_context(messages)
-            for message in messages:
-                try:
-                    email = message_email_build(message=message, prefetched=prefetched.get(message.pk))
-                except SoftTimeLimitExceeded:
-                    raise
-                except DatabaseError as exc:  # a passing database fault: nothing was sent, retry with backoff
-                    results.put((message, "", Outcome(RETRY, error=f"Render: {type(exc).__name__}")))
-                    submitted += 1
-                    continue
-                except Exception as exc:  # a template that cannot render: nothing was sent
-                    logger.warning("message %s not rendered (%s)", message.pk, type(exc).__name__)
-                    results.put((message, "", Outcome(FAILED, error=f"Render: {exc}")))
-                    submitted += 1
-                    continue
-                pool.submit(email, on_done=lambda outcome, m=message, s=email.subject: results.put((m, s, outcome)))
-                submitted += 1
-                if results.qsize() >= RECORD_CHUNK:
-                    submitted -= _record(results, token=token, counts=counts, wait_for=0)
-            while submitted:
-                submitted -= _record(results, token=token, counts=counts, wait_for=1)
-        except BaseException:
-            # Stopped mid-batch (time limit, database fault): start no more ESP calls, let the ones
-            # in flight finish, and record every outcome that is known, so that only rows whose
-            # answer never came are left for reconcile.
-            pool.deadline = 0.0
-            pool.close()
-            _record_what_arrived(results, token=token, counts=counts)
+            email = message_email_build(message=message, prefetched=prefetched.get(message.pk))
+        except SoftTimeLimitExceeded:
             raise
+        except DatabaseError as exc:  # a passing database fault: nothing was sent, retry with backoff
+            outcomes.expect(message, token)(Outcome(RETRY, error=f"Render: {type(exc).__name__}"))
+            continue
+        except Exception as exc:  # a template that cannot render: nothing was sent
+            logger.warning("message %s not rendered (%s)", message.pk, type(exc).__name__)
+            outcomes.expect(message, token)(Outcome(FAILED, error=f"Render: {exc}"))
+            continue
+        pool.submit(email, deadline=deadline, on_done=outcomes.expect(message, token, email.subject))
+        outcomes.record_ready()
     return counts
 
 
-def _record_what_arrived(
-    results: queue.SimpleQueue[tuple[Message, str, Outcome]], *, token: str, counts: dict[str, int]
-) -> None:
-    try:
-        while not results.empty():
-            _record(results, token=token, counts=counts, wait_for=0)
-    except Exception:  # the database itself may be the fault: reconcile settles what is left
-        logger.exception("outcomes of an interrupted batch could not all be recorded")
-
-
-def _record(
-    results: queue.SimpleQueue[tuple[Message, str, Outcome]], *, token: str, counts: dict[str, int], wait_for: int
-) -> int:
-    """Record the outcomes that have arrived (blocking for at least `wait_for`) in one short transaction."""
-    done = [results.get() for _ in range(wait_for)]
-    while len(done) < RECORD_CHUNK:
+@contextmanager
+def _sending(pool: SenderPool) -> Iterator[_Outcomes]:
+    """Record every outcome; when stopped early (time limit, database fault) start no more ESP
+    calls, let the ones in flight finish and record every outcome that is known, so that only
+    rows whose answer never came are left for reconcile."""
+    outcomes = _Outcomes()
+    with _responsive_threads():
         try:
-            done.append(results.get_nowait())
-        except queue.Empty:
-            break
-    sent = [item for item in done if item[2].kind == SENT]
-    with transaction.atomic():
-        if sent:
-            outcomes_record_sent(sent=sent, claim_token=token)
-        for message, subject, outcome in done:
-            if outcome.kind != SENT:
-                outcome_record(message=message, claim_token=token, outcome=outcome, subject=subject)
-    for _message, _subject, outcome in done:
-        counts[outcome.kind] = counts.get(outcome.kind, 0) + 1
-    return len(done)
+            yield outcomes
+            outcomes.wait_until(0)
+        except BaseException:
+            pool.stopped = True
+            pool.close()
+            outcomes.record_what_arrived()
+            raise
+
+
+def _merged(*parts: dict[str, int]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for part in parts:
+        for key, value in part.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+def message_send_batch(
+    *, batch_size: int | None = None, stop_at: float | None = None, pool: SenderPool | None = None
+) -> dict[str, int]:
+    """Claim one batch and send it. Returns counts by outcome ({} when there was nothing to claim).
+
+    stop_at (time.monotonic()): no ESP call starts after it; unstarted rows go back to the queue.
+    pool: sender threads to use; without one, the batch opens and closes its own.
+    """
+    if pool is None:
+        with SenderPool(concurrency=settings.SEND_CONCURRENCY) as own:
+            return message_send_batch(batch_size=batch_size, stop_at=stop_at, pool=own)
+    with _sending(pool) as outcomes:
+        started = _batch_submit(pool, outcomes, batch_size=batch_size, stop_at=stop_at)
+    return {} if started is None else _merged(started, outcomes.counts)
 
 
 def messages_send_due(*, budget_seconds: float | None = None, batch_size: int | None = None) -> dict[str, int]:
-    """Send batches until nothing is due or the time budget is spent. Returns summed counts."""
+    """Send batches until nothing is due or the time budget is spent. Returns summed counts.
+
+    Batches overlap: the next one is claimed and rendered while the last emails of the previous
+    one are still with the ESP, so the sender threads never wait for a claim.
+    """
     budget = settings.SEND_TASK_BUDGET_SECONDS if budget_seconds is None else budget_seconds
     stop_at = time.monotonic() + budget
-    totals: dict[str, int] = {}
-    while time.monotonic() < stop_at:
-        counts = message_send_batch(batch_size=batch_size, stop_at=stop_at)
-        if not counts:
-            break
-        for key, value in counts.items():
-            totals[key] = totals.get(key, 0) + value
-    return totals
+    size = batch_size or settings.SEND_BATCH_SIZE
+    low_water = max(2 * settings.SEND_CONCURRENCY, size // 4)
+    started: list[dict[str, int]] = []
+    with SenderPool(concurrency=settings.SEND_CONCURRENCY) as pool, _sending(pool) as outcomes:
+        while time.monotonic() < stop_at:
+            counts = _batch_submit(pool, outcomes, batch_size=size, stop_at=stop_at)
+            if counts is None:
+                break
+            started.append(counts)
+            outcomes.wait_until(low_water)
+    return _merged(*started, outcomes.counts) if started else {}
