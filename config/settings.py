@@ -325,6 +325,7 @@ INCREMENTALITY_WINDOW_DAYS = env_int("INCREMENTALITY_WINDOW_DAYS", 14)
 # How far back each tick looks for trigger events (covers late imports and missed ticks).
 JOURNEY_EVENT_LOOKBACK_HOURS = env_int("JOURNEY_EVENT_LOOKBACK_HOURS", 48)
 JOURNEY_PAGE_SIZE = env_int("JOURNEY_PAGE_SIZE", 2000)
+JOURNEY_SCAN_WINDOW = env_int("JOURNEY_SCAN_WINDOW", 1_000_000)
 # Cross-sell looks at co-purchases of orders this recent (bounds the join on big shops).
 CROSS_SELL_LOOKBACK_DAYS = env_int("CROSS_SELL_LOOKBACK_DAYS", 180)
 CELERY_BEAT_SCHEDULE["journeys.tick"] = {"task": "journeys.tick", "schedule": 60.0}

@@ -95,6 +95,25 @@ def test_event_trigger_waits_for_delay_and_exits_on_goal(campaign, customer, act
         assert journeys_tick()["enrolled"] == 0
 
 
+def test_enrolment_reads_candidates_window_by_window_and_misses_no_one(campaign, customer, activity, settings):
+    settings.JOURNEY_SCAN_WINDOW = 3  # customer ids per query: several windows, some of them empty
+    settings.JOURNEY_PAGE_SIZE = 2
+    people = [customer(engagement_score=60 if i % 3 else 5) for i in range(11)]
+    audience = campaign(rules={"field": "engagement_score", "op": "gte", "value": 50})
+    carts = campaign(kind="abandoned_cart", trigger="event", trigger_event="cart_updated")
+    with time_machine.travel(NOON, tick=False):
+        for person in people[::2]:
+            activity(person, "cart_updated", items=[{"sku": "a", "name": "A"}])
+        journeys_tick()
+        journeys_tick()  # nobody twice
+    engaged = {p.pk for p in people if p.engagement_score >= 50}
+    assert set(Enrollment.objects.filter(campaign=audience).values_list("customer_id", flat=True)) == engaged
+    assert Enrollment.objects.filter(campaign=audience).count() == len(engaged)
+    assert sorted(Enrollment.objects.filter(campaign=carts).values_list("customer_id", flat=True)) == sorted(
+        p.pk for p in people[::2]
+    )
+
+
 def test_tick_twice_creates_one_message_per_enrollment_step(campaign, customer, settings):
     settings.JOURNEY_PAGE_SIZE = 2  # several pages
     for _ in range(5):

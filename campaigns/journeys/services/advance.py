@@ -34,12 +34,35 @@ from campaigns.models import (
 )
 
 
-def enrollments_advance(*, campaign: Campaign, now: datetime) -> Counter:
-    """Process every enrollment of `campaign` whose next step is due, page by page."""
+def due_steps(*, campaign_ids: list[int], now: datetime) -> dict[int, set[int]]:
+    """The step positions that have due enrollments, per campaign, in one query: an idle tick
+    then pays one read instead of one per step, and skips campaigns with nothing due."""
+    due: dict[int, set[int]] = {}
+    rows = (
+        Enrollment.objects.filter(campaign_id__in=campaign_ids, status=EnrollmentStatus.ACTIVE, due_at__lte=now)
+        .values_list("campaign_id", "next_step")
+        .distinct()
+    )
+    for campaign_id, position in rows:
+        due.setdefault(campaign_id, set()).add(position)
+    return due
+
+
+def enrollments_advance(*, campaign: Campaign, now: datetime, due_positions: set[int] | None = None) -> Counter:
+    """Process every enrollment of `campaign` whose next step is due, page by page.
+
+    due_positions: the steps with due enrollments (due_steps); steps after one that moved
+    enrollments are checked too, as a step without delay is due at once.
+    """
+    if due_positions is None:
+        due_positions = due_steps(campaign_ids=[campaign.pk], now=now).get(campaign.pk, set())
     counts: Counter = Counter()
     steps = list(campaign.steps.select_related("template__current_version").order_by("position"))
     size = settings.JOURNEY_PAGE_SIZE
+    moved = False
     for index, step in enumerate(steps):
+        if step.position not in due_positions and not moved:
+            continue
         following = steps[index + 1] if index + 1 < len(steps) else None
         due = Enrollment.objects.filter(
             campaign=campaign, status=EnrollmentStatus.ACTIVE, next_step=step.position, due_at__lte=now
@@ -55,12 +78,13 @@ def enrollments_advance(*, campaign: Campaign, now: datetime) -> Counter:
                 break
             with transaction.atomic():
                 _advance_page(campaign, step, following, page, now, counts)
-            last_pk = page[-1]["pk"]
+            last_pk, moved = page[-1]["pk"], True
     # Enrollments pointing past the last step (steps removed while they waited) are done.
     last_position = steps[-1].position if steps else 0
-    counts["completed"] += Enrollment.objects.filter(
-        campaign=campaign, status=EnrollmentStatus.ACTIVE, next_step__gt=last_position, due_at__lte=now
-    ).update(status=EnrollmentStatus.COMPLETED, ended_at=now, due_at=None)
+    if moved or any(position > last_position for position in due_positions):
+        counts["completed"] += Enrollment.objects.filter(
+            campaign=campaign, status=EnrollmentStatus.ACTIVE, next_step__gt=last_position, due_at__lte=now
+        ).update(status=EnrollmentStatus.COMPLETED, ended_at=now, due_at=None)
     return counts
 
 

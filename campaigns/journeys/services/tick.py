@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.journeys.rules import RuleError
-from campaigns.journeys.services.advance import enrollments_advance
+from campaigns.journeys.services.advance import due_steps, enrollments_advance
 from campaigns.journeys.services.enrollment import enrollments_create
 from campaigns.journeys.services.exits import enrollments_exit_on_goals
 from campaigns.models import Campaign, CampaignStatus, Trigger
@@ -45,9 +45,12 @@ def journeys_tick(*, now: datetime | None = None) -> Counter:
             except RuleError as exc:  # one broken segment must not stop the other journeys
                 counts["invalid_segments"] += 1
                 logger.error("campaign %s not enrolling: invalid segment rules: %s", campaign.pk, exc)
+    due = due_steps(campaign_ids=[campaign.pk for campaign in campaigns], now=now)
     for campaign in campaigns:
+        if campaign.pk not in due:
+            continue
         with transaction.atomic():
             _lock_journeys()
-            counts.update(enrollments_advance(campaign=campaign, now=now))
+            counts.update(enrollments_advance(campaign=campaign, now=now, due_positions=due[campaign.pk]))
     logger.info("journeys tick: %s", dict(counts))
     return counts
