@@ -24,7 +24,13 @@ from campaigns.models import (
     TemplateVersion,
 )
 from campaigns.selectors.sending import messages_unknown_unchecked
-from campaigns.services.sending import message_plan_one_off, message_send_batch, messages_reconcile, ratelimit
+from campaigns.services.sending import (
+    message_plan_one_off,
+    message_send_batch,
+    messages_reconcile,
+    messages_send_due,
+    ratelimit,
+)
 from campaigns.services.sending.esp_lookup import CANNOT_TELL
 from customers.models import Customer
 
@@ -81,6 +87,54 @@ def test_a_batch_stopped_by_the_time_limit_records_every_mail_it_handed_over(set
     assert sent == handed_over and 0 < len(sent) < 30
     assert not Message.objects.filter(status=MessageStatus.SENDING).exists()
     assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 30 - len(sent)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_time_limit_while_rendering_puts_the_rows_not_handed_over_back_in_the_queue(locmem, monkeypatch):
+    import campaigns.services.sending.delivery as delivery
+
+    Customer.objects.bulk_create([Customer(email=f"r{i}@example.test", first_name="A") for i in range(10)])
+    message_plan_one_off(campaign=_campaign())
+    build, calls = delivery.message_email_build, []
+
+    def limited(**kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise SoftTimeLimitExceeded()
+        return build(**kwargs)
+
+    monkeypatch.setattr(delivery, "message_email_build", limited)
+    with pytest.raises(SoftTimeLimitExceeded):
+        messages_send_due(batch_size=10)
+
+    handed_over = {m.to[0] for m in mail.outbox}
+    sent = set(Message.objects.filter(status=MessageStatus.SENT).values_list("customer__email", flat=True))
+    assert sent == handed_over and len(sent) <= 4  # four were rendered; the pool starts no call once stopped
+    assert not Message.objects.filter(status=MessageStatus.SENDING).exists()  # nothing waits for reconcile
+    released = Message.objects.filter(status=MessageStatus.QUEUED)
+    assert released.count() == 10 - len(sent) and set(released.values_list("attempts", flat=True)) == {0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outcomes_whose_write_failed_are_written_before_giving_up(locmem, monkeypatch):
+    import campaigns.services.sending.delivery as delivery
+
+    Customer.objects.bulk_create([Customer(email=f"w{i}@example.test", first_name="A") for i in range(10)])
+    message_plan_one_off(campaign=_campaign())
+    record, failures = delivery.outcomes_record_sent, []
+
+    def fails_once(**kwargs):
+        if not failures:
+            failures.append(1)
+            raise OperationalError("server closed the connection unexpectedly")
+        return record(**kwargs)
+
+    monkeypatch.setattr(delivery, "outcomes_record_sent", fails_once)
+    with pytest.raises(OperationalError):
+        message_send_batch(batch_size=10)
+
+    assert len(mail.outbox) == 10
+    assert Message.objects.filter(status=MessageStatus.SENT).count() == 10
 
 
 @pytest.mark.django_db(transaction=True)

@@ -98,7 +98,7 @@ def test_pause_then_resume_a_large_campaign_continues_where_it_stopped(start_wor
         wait_for(lambda: _status_counts(campaign_id)["sending"] == 0, timeout=15, what="in-flight batches")
         settled = _status_counts(campaign_id)
         accepted = esp.stats()["accepted"]
-        # A worker holds at most two claimed batches: the one sending and the next, claimed as it ends.
+        # A worker holds one batch plus the unsent tail of the previous one (at most 16 rows here).
         in_flight = processes * 2 * batch
         assert settled["sent"] - sent_when_paused <= in_flight, "more than the in-flight batches went out"
         for _ in range(4):

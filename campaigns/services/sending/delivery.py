@@ -28,6 +28,7 @@ from django.db import DatabaseError, connection, transaction
 from campaigns.models import Message, TemplateVersion
 from campaigns.selectors.sending import messages_for_delivery
 from campaigns.services.sending.claiming import messages_claim, messages_suppress_unmailable
+from campaigns.services.sending.esp_lookup import esp_lookup_available
 from campaigns.services.sending.outcomes import (
     FAILED,
     RELEASED,
@@ -114,6 +115,8 @@ class SenderPool:
         try:
             if self.stopped or time.monotonic() > deadline or not send_slot_wait(deadline=deadline):
                 return Outcome(RELEASED, error="Claim expired before the ESP was called.")
+            if self.stopped:  # the caller gave up while this thread waited for a rate-limit slot
+                return Outcome(RELEASED, error="Sending stopped before the ESP was called.")
         except Exception as exc:  # the rate limiter failed (Redis down): the ESP was not called
             return Outcome(RELEASED, error=f"Rate limiter: {type(exc).__name__}")
         try:
@@ -216,11 +219,23 @@ class _Outcomes:
             except queue.Empty:
                 break
         done, self._taken = self._taken, []
+        try:
+            self._write(done)
+        except BaseException:  # kept for record_what_arrived: known outcomes are not dropped
+            self._taken = done + self._taken
+            raise
+        self.pending -= len(done)
+        for *_rest, outcome, _token in done:
+            self.counts[outcome.kind] = self.counts.get(outcome.kind, 0) + 1
+
+    @staticmethod
+    def _write(done: list[tuple[Message, str, Outcome, str]]) -> None:
         sent: dict[str, list[tuple[Message, str, Outcome]]] = {}
         with transaction.atomic():
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql" and esp_lookup_available():
                 # No wait for the WAL flush: a commit lost in a database crash leaves its rows
-                # claimed, exactly as a worker crash does, and reconcile settles them from the ESP.
+                # claimed, exactly as a worker crash does, and reconcile settles them by asking
+                # the ESP. Without that lookup every outcome is committed durably.
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
             for message, subject, outcome, token in done:
@@ -230,9 +245,6 @@ class _Outcomes:
                     outcome_record(message=message, claim_token=token, outcome=outcome, subject=subject)
             for token, items in sent.items():
                 outcomes_record_sent(sent=items, claim_token=token)
-        self.pending -= len(done)
-        for *_rest, outcome, _token in done:
-            self.counts[outcome.kind] = self.counts.get(outcome.kind, 0) + 1
 
     def record_what_arrived(self) -> None:
         try:
@@ -259,21 +271,34 @@ def _batch_submit(
     deadline = time.monotonic() + settings.SEND_STUCK_AFTER_SECONDS / 2
     if stop_at is not None:
         deadline = min(deadline, stop_at)
-    prefetched = _batch_context(messages)
-    for message in messages:
-        try:
-            email = message_email_build(message=message, prefetched=prefetched.get(message.pk))
-        except SoftTimeLimitExceeded:
-            raise
-        except DatabaseError as exc:  # a passing database fault: nothing was sent, retry with backoff
-            outcomes.expect(message, token)(Outcome(RETRY, error=f"Render: {type(exc).__name__}"))
-            continue
-        except Exception as exc:  # a template that cannot render: nothing was sent
-            logger.warning("message %s not rendered (%s)", message.pk, type(exc).__name__)
-            outcomes.expect(message, token)(Outcome(FAILED, error=f"Render: {exc}"))
-            continue
-        pool.submit(email, deadline=deadline, on_done=outcomes.expect(message, token, email.subject))
-        outcomes.record_ready()
+    rendering, handed = -1, -1  # positions in `messages`: being rendered, last handed over
+    try:
+        prefetched = _batch_context(messages)
+        for index, message in enumerate(messages):
+            rendering = index
+            try:
+                email = message_email_build(message=message, prefetched=prefetched.get(message.pk))
+            except SoftTimeLimitExceeded:
+                raise
+            except DatabaseError as exc:  # a passing database fault: nothing was sent, retry with backoff
+                outcomes.expect(message, token)(Outcome(RETRY, error=f"Render: {type(exc).__name__}"))
+                handed = index
+                continue
+            except Exception as exc:  # a template that cannot render: nothing was sent
+                logger.warning("message %s not rendered (%s)", message.pk, type(exc).__name__)
+                outcomes.expect(message, token)(Outcome(FAILED, error=f"Render: {exc}"))
+                handed = index
+                continue
+            handed = index  # from here the pool may have it: never released below
+            pool.submit(email, deadline=deadline, on_done=outcomes.expect(message, token, email.subject))
+            outcomes.record_ready()
+    except BaseException:
+        # Stopped while rendering: rows claimed but never handed over go back to the queue now
+        # rather than waiting for reconcile (the one being handed over, if any, is left to it).
+        untouched = rendering if rendering > handed else handed + 1
+        for message in messages[untouched:]:
+            outcomes.expect(message, token)(Outcome(RELEASED, error="Sending stopped before the ESP was called."))
+        raise
     return counts
 
 
