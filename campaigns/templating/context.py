@@ -22,7 +22,9 @@ from customers.models import Customer, Order, OrderItem, Product
 
 RECOMMENDATION_COUNT = 3
 _POPULAR_TTL_SECONDS = 600
-_popular_cache: dict[str, Any] = {"at": 0.0, "items": []}
+# "Never filled" must be older than any monotonic reading: the clock starts near 0 at boot.
+NEVER = float("-inf")
+_popular_cache: dict[str, Any] = {"at": NEVER, "items": []}
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def popular_products() -> list[dict[str, Any]]:
 
 
 def popular_products_cache_clear() -> None:
-    _popular_cache["at"] = 0.0
+    _popular_cache["at"] = NEVER
     _popular_cache["items"] = []
 
 

@@ -16,8 +16,7 @@ _seq = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def _fresh_best_sellers():
-    message_context._best_cache["at"] = 0.0
-    message_context._co_bought_cache.clear()
+    message_context.recommendation_caches_clear()
 
 
 @pytest.fixture

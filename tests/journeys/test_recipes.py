@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from campaigns.journeys.models import CouponCode
 from campaigns.journeys.services.recipes import RecipeError, campaign_create_from_recipe
@@ -179,3 +180,14 @@ def test_win_back_three_steps_exit_on_order(customer, order):
 def test_unknown_recipe_is_refused():
     with pytest.raises(RecipeError):
         campaign_create_from_recipe(recipe="spam", user=None)
+
+
+def test_category_best_sellers_load_on_first_use_even_just_after_boot(customer, order, monkeypatch):
+    # A never-filled cache is stale whatever the monotonic clock reads (it starts near 0 at boot).
+    from campaigns.journeys.selectors import message_context
+
+    Product.objects.create(sku="shoe-1", name="Shoe", category="shoes", price=10)
+    order(customer(), items=[("shoe-1", "shoes")], at=timezone.now() - timedelta(days=1))
+    monkeypatch.setattr(message_context.time, "monotonic", lambda: 5.0)
+    best = message_context.best_sellers_by_category(timezone.now() - timedelta(days=90))
+    assert [p["sku"] for p in best["shoes"]] == ["shoe-1"]

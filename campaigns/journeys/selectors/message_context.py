@@ -134,7 +134,9 @@ def cross_sell_recommendations(customer_ids: list[int], now: datetime) -> dict[i
     return result
 
 
-_best_cache: dict[str, object] = {"at": 0.0, "data": {}}
+# "Never filled" must be older than any monotonic reading: the clock starts near 0 at boot.
+_NEVER = float("-inf")
+_best_cache: dict[str, object] = {"at": _NEVER, "data": {}}
 CACHE_TTL_SECONDS = 600
 
 
@@ -171,10 +173,16 @@ def best_sellers_by_category(since: datetime) -> dict[str, list[dict]]:
 _co_bought_cache: dict[str, tuple[float, list[tuple[str, int]]]] = {}
 
 
+def recommendation_caches_clear() -> None:
+    """Forget the cached best sellers and co-bought figures (tests: each has its own shop)."""
+    _best_cache.update(at=_NEVER, data={})
+    _co_bought_cache.clear()
+
+
 def co_bought_by_sku(skus: set[str], since: datetime) -> dict[str, list[tuple[str, int]]]:
     """Per SKU, (category, buyers) pairs; each SKU's figures are cached in-process for a few minutes."""
     clock = time.monotonic()
-    missing = sorted(s for s in skus if clock - _co_bought_cache.get(s, (-1e9, []))[0] >= CACHE_TTL_SECONDS)
+    missing = sorted(s for s in skus if clock - _co_bought_cache.get(s, (_NEVER, []))[0] >= CACHE_TTL_SECONDS)
     if missing:
         fresh: dict[str, list[tuple[str, int]]] = {sku: [] for sku in missing}
         for sku, category, buyers in _co_bought_categories(missing, since):
