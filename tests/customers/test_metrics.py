@@ -243,3 +243,20 @@ def test_only_one_run_at_a_time():
     assert not customer_metrics_compute(as_of=NOW).skipped
     ann.refresh_from_db()
     assert ann.orders_count == 2
+
+
+def test_written_text_survives_quotes_and_backslashes_and_stays_on_its_own_customer():
+    from customers.metrics.writer import COLUMNS, write_metrics
+
+    first, second, third = (Customer.objects.create(email=f"w{i}@example.com") for i in range(3))
+    ids = [first.pk, second.pk, third.pk]
+    columns: dict[str, list] = {name: [None, None, None] for name, _kind in COLUMNS}
+    columns["orders_count"] = [1, 2, 3]
+    columns["total_spent"] = [10.0, 20.0, 30.0]
+    columns["rfm_segment"] = ['say "hi", {x}', "back\\slash,", "NULL"]
+    columns["lifecycle_stage"] = ["active", "at_risk", "lapsed"]
+    write_metrics(ids=ids, columns=columns, computed_at=datetime(2026, 1, 1, tzinfo=UTC), batch_size=2)
+    rows = {c.pk: c for c in Customer.objects.filter(pk__in=ids)}
+    assert [rows[pk].rfm_segment for pk in ids] == ['say "hi", {x}', "back\\slash,", "NULL"]
+    assert [rows[pk].lifecycle_stage for pk in ids] == ["active", "at_risk", "lapsed"]
+    assert [rows[pk].orders_count for pk in ids] == [1, 2, 3]
