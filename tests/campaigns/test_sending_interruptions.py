@@ -116,6 +116,25 @@ def test_a_time_limit_while_rendering_puts_the_rows_not_handed_over_back_in_the_
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_stop_between_claim_and_rendering_gives_the_whole_claim_back(locmem, monkeypatch):
+    import campaigns.services.sending.delivery as delivery
+
+    Customer.objects.bulk_create([Customer(email=f"g{i}@example.test", first_name="A") for i in range(6)])
+    message_plan_one_off(campaign=_campaign())
+
+    def interrupted(**kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(delivery, "messages_for_delivery", interrupted)
+    with pytest.raises(SoftTimeLimitExceeded):
+        messages_send_due(batch_size=6)
+
+    assert mail.outbox == []
+    queued = Message.objects.filter(status=MessageStatus.QUEUED)
+    assert queued.count() == 6 and set(queued.values_list("attempts", flat=True)) == {0}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_outcomes_whose_write_failed_are_written_before_giving_up(locmem, monkeypatch):
     import campaigns.services.sending.delivery as delivery
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -12,6 +13,8 @@ from django.utils import timezone
 from campaigns.models import Message, MessageStatus
 from campaigns.selectors.sending import messages_claimable
 from customers.selectors import customer_mailable_ids
+
+logger = logging.getLogger(__name__)
 
 
 def messages_claim(*, batch_size: int, now: datetime | None = None) -> tuple[str, datetime] | None:
@@ -51,3 +54,15 @@ def messages_suppress_unmailable(*, claim_token: str, customer_ids: list[int]) -
             status=MessageStatus.SUPPRESSED, error="Not mailable at send time (unsubscribed, bounced or suppressed)."
         )
     return mailable
+
+
+def messages_release_claim(*, claim_token: str) -> int:
+    """Give a claim back when none of its rows was handed to the ESP: they are queued again
+    at once, the attempt not counted. If the database refuses even this, reconcile settles them."""
+    try:
+        return Message.objects.filter(claim_token=claim_token, status=MessageStatus.SENDING).update(
+            status=MessageStatus.QUEUED, attempts=F("attempts") - 1, not_before=timezone.now() + timedelta(seconds=1)
+        )
+    except Exception:
+        logger.exception("a claim could not be given back; reconcile will settle its rows")
+        return 0

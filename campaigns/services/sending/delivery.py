@@ -27,7 +27,7 @@ from django.db import DatabaseError, connection, transaction
 
 from campaigns.models import Message, TemplateVersion
 from campaigns.selectors.sending import messages_for_delivery
-from campaigns.services.sending.claiming import messages_claim, messages_suppress_unmailable
+from campaigns.services.sending.claiming import messages_claim, messages_release_claim, messages_suppress_unmailable
 from campaigns.services.sending.esp_lookup import esp_lookup_available
 from campaigns.services.sending.outcomes import (
     FAILED,
@@ -232,10 +232,12 @@ class _Outcomes:
     def _write(done: list[tuple[Message, str, Outcome, str]]) -> None:
         sent: dict[str, list[tuple[Message, str, Outcome]]] = {}
         with transaction.atomic():
-            if connection.vendor == "postgresql" and esp_lookup_available():
+            all_sent = all(outcome.kind == SENT for _m, _s, outcome, _t in done)
+            if all_sent and connection.vendor == "postgresql" and esp_lookup_available():
                 # No wait for the WAL flush: a commit lost in a database crash leaves its rows
                 # claimed, exactly as a worker crash does, and reconcile settles them by asking
-                # the ESP. Without that lookup every outcome is committed durably.
+                # the ESP. Without that lookup, and for any chunk holding a refusal (whose
+                # suppression must not be lost), the commit is durable.
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
             for message, subject, outcome, token in done:
@@ -262,9 +264,13 @@ def _batch_submit(
     if claim is None:
         return None
     token, _claimed_at = claim
-    messages = list(messages_for_delivery(claim_token=token))
+    try:
+        messages = list(messages_for_delivery(claim_token=token))
+        mailable = messages_suppress_unmailable(claim_token=token, customer_ids=[m.customer_id for m in messages])
+    except BaseException:
+        messages_release_claim(claim_token=token)  # nothing was handed over yet: all of it goes back
+        raise
     counts: dict[str, int] = {"claimed": len(messages)}
-    mailable = messages_suppress_unmailable(claim_token=token, customer_ids=[m.customer_id for m in messages])
     counts["suppressed"] = sum(1 for m in messages if m.customer_id not in mailable)
     messages = [m for m in messages if m.customer_id in mailable]
     # Half the stuck timeout: reconcile can only find a row in doubt once no ESP call can still start.
@@ -281,13 +287,13 @@ def _batch_submit(
             except SoftTimeLimitExceeded:
                 raise
             except DatabaseError as exc:  # a passing database fault: nothing was sent, retry with backoff
+                handed = index  # set first: this row gets this outcome and no other
                 outcomes.expect(message, token)(Outcome(RETRY, error=f"Render: {type(exc).__name__}"))
-                handed = index
                 continue
             except Exception as exc:  # a template that cannot render: nothing was sent
                 logger.warning("message %s not rendered (%s)", message.pk, type(exc).__name__)
-                outcomes.expect(message, token)(Outcome(FAILED, error=f"Render: {exc}"))
                 handed = index
+                outcomes.expect(message, token)(Outcome(FAILED, error=f"Render: {exc}"))
                 continue
             handed = index  # from here the pool may have it: never released below
             pool.submit(email, deadline=deadline, on_done=outcomes.expect(message, token, email.subject))
@@ -314,6 +320,9 @@ def _sending(pool: SenderPool) -> Iterator[_Outcomes]:
             outcomes.wait_until(0)
         except BaseException:
             pool.stopped = True
+            # Recorded before and after waiting for the calls in flight: if the hard time limit
+            # ends the process during that wait, what had already arrived is not lost.
+            outcomes.record_what_arrived()
             pool.close()
             outcomes.record_what_arrived()
             raise
