@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install install-dev setup demo lint format bench bench-quick smoke clean
+.PHONY: run test install install-dev setup demo lint format bench bench-quick bench-tools smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,11 +53,17 @@ smoke: install-dev
 	bash .ci/smoke_default.sh
 
 ## Benchmarks on PostgreSQL + Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL): ratios in bench/results.md.
-bench: install-dev
+bench: install-dev bench-tools
 	$(BIN)/python bench/run.py --full
 
-bench-quick: install-dev
+bench-quick: install-dev bench-tools
 	$(BIN)/python bench/run.py
+
+## wrk drives the tracking case; installed from Debian's packages when missing and we may.
+bench-tools:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
+	  || echo "wrk is not installed: the tracking case will be skipped (apt-get install wrk)"; }
 
 lint: install-dev
 	$(BIN)/ruff check .

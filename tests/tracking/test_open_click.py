@@ -191,3 +191,23 @@ def test_client_ip_behind_a_trusted_proxy(client, sent_message, settings):
     tracking_events_classify()
     event = TrackingEvent.objects.get()
     assert (event.ip, event.network, event.proxy_kind) == ("17.58.1.0", "apple", "apple_mpp")
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as in production: the one-statement insert path
+def test_a_hit_stored_directly_lands_whole_and_leaves_the_connection_durable(client, sent_message):
+    from tracking.link_rewriting import OPEN_PURPOSE
+
+    path = f"/o/{make_token(OPEN_PURPOSE, sent_message.pk)}.gif"
+    assert client.get(path, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.9").status_code == 200
+    [event] = TrackingEvent.objects.all()
+    assert (event.message_id, event.kind, event.method, event.user_agent) == (sent_message.pk, "open", "GET", BROWSER)
+    assert event.verdict == Verdict.PENDING and event.esp_flags == {} and event.ip in {"203.0.113.0", ""}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # the relaxed commit was the hit's own, not the session's
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+    other = make_message(sent_at=timezone.now())
+    gone = f"/o/{make_token(OPEN_PURPOSE, other.pk)}.gif"
+    other.delete()
+    assert client.get(gone, HTTP_USER_AGENT=BROWSER).status_code == 200  # a deleted message: nothing kept
+    assert TrackingEvent.objects.count() == 1
