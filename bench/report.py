@@ -137,6 +137,7 @@ def render_markdown(*, mode: str, info: dict, rows: list[Row], notes: list[str])
         f"Redis {info['redis']}\n\n"
         "ratio = ours / baseline, both measured in this run.\n\n"
     )
+    notes = [f"{row.case} · {row.metric}: {row.note}" for row in rows if row.note] + notes
     tail = "\n\n" + "\n".join(f"- {note}" for note in notes) + "\n" if notes else "\n"
     return head + table(rows) + tail
 

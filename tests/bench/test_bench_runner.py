@@ -42,3 +42,13 @@ def test_reports_carry_the_machine_the_rows_and_their_verdicts():
     payload = json.loads(dump_json(mode="quick", info=info, rows=rows, raw={}, notes=[]))
     assert payload["machine"]["cores"] == 2
     assert payload["rows"][0]["status"] == MISS and payload["rows"][0]["target"] == "<= 2"
+
+
+def test_tracking_rounds_report_the_median_rate_and_every_request():
+    from bench.tracking_load import _median_of
+
+    rounds = [{"rps": r, "p50_ms": 1.0, "p99_ms": p99, "requests": 100, "errors": e}
+              for r, p99, e in ((900.0, 30.0, 0), (1500.0, 10.0, 1), (1000.0, 20.0, 0))]  # fmt: skip
+    merged = _median_of(rounds)
+    assert merged["rps"] == 1000.0 and merged["p99_ms"] == 20.0  # one lucky or unlucky round moves nothing
+    assert merged["requests"] == 300 and merged["errors"] == 1 and merged["rounds_rps"] == [900.0, 1500.0, 1000.0]
