@@ -230,3 +230,27 @@ def test_a_message_the_esp_could_not_answer_about_is_asked_again(settings, monke
     message.refresh_from_db()
     assert message.status == MessageStatus.UNKNOWN and message.esp_checked_at is None
     assert messages_unknown_unchecked(claimed_before=timezone.now()).filter(pk=message.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_claimed_row_takes_one_outcome_and_the_workers_answer_beats_unknown():
+    from campaigns.services.sending.outcomes import RELEASED, SENT, Outcome, outcome_record, outcomes_record_sent
+
+    Customer.objects.bulk_create([Customer(email=f"o{i}@example.test") for i in range(3)])
+    message_plan_one_off(campaign=_campaign())
+    first, second, third = Message.objects.order_by("pk")
+    Message.objects.update(status=MessageStatus.SENDING, claim_token="t1", attempts=1)
+    # Reconcile could not tell and marked one unknown (the claim token stays); the worker then answers.
+    Message.objects.filter(pk=first.pk).update(status=MessageStatus.UNKNOWN)
+    outcomes_record_sent(sent=[(first, "Hi", Outcome(SENT, esp_message_id="esp-1"))], claim_token="t1")
+    # A row that already took an outcome (queued again after a retry) ignores a second one.
+    Message.objects.filter(pk=second.pk).update(status=MessageStatus.QUEUED)
+    outcome_record(message=second, claim_token="t1", outcome=Outcome(RELEASED))
+    outcomes_record_sent(sent=[(second, "Hi", Outcome(SENT, esp_message_id="esp-2"))], claim_token="t1")
+    # Another claim's answer never touches a row.
+    outcome_record(message=third, claim_token="other", outcome=Outcome(SENT, esp_message_id="esp-3"))
+
+    first.refresh_from_db(), second.refresh_from_db(), third.refresh_from_db()
+    assert (first.status, first.esp_message_id) == (MessageStatus.SENT, "esp-1")
+    assert (second.status, second.attempts, second.esp_message_id) == (MessageStatus.QUEUED, 1, "")
+    assert third.status == MessageStatus.SENDING

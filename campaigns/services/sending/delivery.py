@@ -267,17 +267,17 @@ def _batch_submit(
     try:
         messages = list(messages_for_delivery(claim_token=token))
         mailable = messages_suppress_unmailable(claim_token=token, customer_ids=[m.customer_id for m in messages])
+        counts: dict[str, int] = {"claimed": len(messages)}
+        counts["suppressed"] = sum(1 for m in messages if m.customer_id not in mailable)
+        messages = [m for m in messages if m.customer_id in mailable]
+        # Half the stuck timeout: reconcile can only find a row in doubt once no ESP call can still start.
+        deadline = time.monotonic() + settings.SEND_STUCK_AFTER_SECONDS / 2
+        if stop_at is not None:
+            deadline = min(deadline, stop_at)
+        rendering, handed = -1, -1  # positions in `messages`: being rendered, last handed over
     except BaseException:
         messages_release_claim(claim_token=token)  # nothing was handed over yet: all of it goes back
         raise
-    counts: dict[str, int] = {"claimed": len(messages)}
-    counts["suppressed"] = sum(1 for m in messages if m.customer_id not in mailable)
-    messages = [m for m in messages if m.customer_id in mailable]
-    # Half the stuck timeout: reconcile can only find a row in doubt once no ESP call can still start.
-    deadline = time.monotonic() + settings.SEND_STUCK_AFTER_SECONDS / 2
-    if stop_at is not None:
-        deadline = min(deadline, stop_at)
-    rendering, handed = -1, -1  # positions in `messages`: being rendered, last handed over
     try:
         prefetched = _batch_context(messages)
         for index, message in enumerate(messages):
@@ -287,13 +287,13 @@ def _batch_submit(
             except SoftTimeLimitExceeded:
                 raise
             except DatabaseError as exc:  # a passing database fault: nothing was sent, retry with backoff
-                handed = index  # set first: this row gets this outcome and no other
                 outcomes.expect(message, token)(Outcome(RETRY, error=f"Render: {type(exc).__name__}"))
+                handed = index  # a release after this outcome finds the row no longer 'sending'
                 continue
             except Exception as exc:  # a template that cannot render: nothing was sent
                 logger.warning("message %s not rendered (%s)", message.pk, type(exc).__name__)
-                handed = index
                 outcomes.expect(message, token)(Outcome(FAILED, error=f"Render: {exc}"))
+                handed = index
                 continue
             handed = index  # from here the pool may have it: never released below
             pool.submit(email, deadline=deadline, on_done=outcomes.expect(message, token, email.subject))

@@ -38,6 +38,10 @@ logger = logging.getLogger(__name__)
 
 SENT, REJECTED, RETRY, FAILED, UNKNOWN, RELEASED = "sent", "rejected", "retry", "failed", "unknown", "released"
 
+# The states in which a claim's outcome is still written: each claimed row takes one outcome,
+# and the worker's own answer beats reconcile's "unknown" (which keeps the claim token).
+ANSWERABLE = (MessageStatus.SENDING, MessageStatus.UNKNOWN)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -110,7 +114,7 @@ def outcomes_record_sent(*, sent: list[tuple[Message, str, Outcome]], claim_toke
         _record_sent_postgresql(sent=sent, claim_token=claim_token, now=now)
         return
     fields = ["status", "esp_message_id", "sent_at", "subject", "error", "template_version"]
-    Message.objects.filter(claim_token=claim_token, status=MessageStatus.SENDING).bulk_update(
+    Message.objects.filter(claim_token=claim_token, status__in=ANSWERABLE).bulk_update(
         [m for m, _s, _o in sent], fields
     )
 
@@ -124,7 +128,7 @@ def _record_sent_postgresql(*, sent: list[tuple[Message, str, Outcome]], claim_t
         "esp_message_id = v.esp_message_id, subject = v.subject, template_version_id = v.template_version_id "
         "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[]) "
         "AS v(id, esp_message_id, subject, template_version_id) "
-        "WHERE m.id = v.id AND m.claim_token = %s AND m.status = %s"
+        "WHERE m.id = v.id AND m.claim_token = %s AND m.status = ANY(%s::text[])"
     )
     messages = [message for message, _subject, _outcome in sent]
     params = [
@@ -135,7 +139,7 @@ def _record_sent_postgresql(*, sent: list[tuple[Message, str, Outcome]], claim_t
         [m.subject for m in messages],
         [m.template_version_id for m in messages],
         claim_token,
-        MessageStatus.SENDING.value,
+        [status.value for status in ANSWERABLE],
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -145,8 +149,7 @@ def outcome_record(*, message: Message, claim_token: str, outcome: Outcome, subj
     """Write what happened. Guarded by the claim token, so a row that reconcile or staff has
     since handed to someone else is left alone. Runs in autocommit, outside any transaction."""
     now = timezone.now()
-    # Only a row still in 'sending' under this claim: each claimed row takes one outcome.
-    rows = Message.objects.filter(pk=message.pk, claim_token=claim_token, status=MessageStatus.SENDING)
+    rows = Message.objects.filter(pk=message.pk, claim_token=claim_token, status__in=ANSWERABLE)
     changes: dict = {"error": outcome.error}
     if subject:
         changes["subject"] = subject[:255]
