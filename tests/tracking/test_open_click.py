@@ -194,7 +194,7 @@ def test_client_ip_behind_a_trusted_proxy(client, sent_message, settings):
 
 
 @pytest.mark.django_db(transaction=True)  # autocommit, as in production: the one-statement insert path
-def test_a_hit_stored_directly_lands_whole_and_leaves_the_connection_durable(client, sent_message):
+def test_a_hit_stored_directly_lands_whole_and_leaves_the_connection_durable(client, sent_message, caplog):
     from tracking.link_rewriting import OPEN_PURPOSE
 
     path = f"/o/{make_token(OPEN_PURPOSE, sent_message.pk)}.gif"
@@ -209,5 +209,8 @@ def test_a_hit_stored_directly_lands_whole_and_leaves_the_connection_durable(cli
     other = make_message(sent_at=timezone.now())
     gone = f"/o/{make_token(OPEN_PURPOSE, other.pk)}.gif"
     other.delete()
-    assert client.get(gone, HTTP_USER_AGENT=BROWSER).status_code == 200  # a deleted message: nothing kept
+    with caplog.at_level("INFO", logger="tracking.services.tracking_events"):
+        assert client.get(gone, HTTP_USER_AGENT=BROWSER).status_code == 200  # a deleted message: nothing kept
     assert TrackingEvent.objects.count() == 1
+    assert [r.levelname for r in caplog.records if "no longer exists" in r.getMessage()] == ["INFO"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from campaigns.models import Message
@@ -99,7 +99,8 @@ def hit_record(*, hit: dict) -> None:
         if connection.vendor == "postgresql" and connection.get_autocommit():
             _insert_unflushed(event)
         else:
-            event.save(force_insert=True)
+            with transaction.atomic():  # a savepoint inside a caller's transaction
+                event.save(force_insert=True)
     except IntegrityError:
         # A hit for a message deleted since it was sent (e.g. an erased customer): nothing to keep.
         logger.info("tracking hit for a message that no longer exists: not recorded")
@@ -121,7 +122,8 @@ def _insert_unflushed(event: TrackingEvent) -> None:
     values = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in _INSERT_FIELDS]
     marks = ", ".join(["%s"] * len(_INSERT_FIELDS))
     sql = (
-        f"INSERT INTO {TrackingEvent._meta.db_table} ({columns}) VALUES ({marks}) "  # noqa: S608 - model names
+        f"INSERT INTO {connection.ops.quote_name(TrackingEvent._meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES ({marks}) "
         "RETURNING set_config('synchronous_commit', 'off', true)"
     )
     with connection.cursor() as cursor:
