@@ -80,9 +80,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL").strip() or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",  # empty means unset
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     )
 }
