@@ -8,23 +8,21 @@ the sender loaded for a whole batch) wins over the lazy default, so no query run
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from cachetools import TTLCache, cached
 from django.conf import settings
 from django.db.models import Count
 
 from customers.models import Customer, Order, OrderItem, Product
 
 RECOMMENDATION_COUNT = 3
-_POPULAR_TTL_SECONDS = 600
-# "Never filled" must be older than any monotonic reading: the clock starts near 0 at boot.
-NEVER = float("-inf")
-_popular_cache: dict[str, Any] = {"at": NEVER, "items": []}
+# Best sellers are the same for everyone: kept in-process for a few minutes.
+_popular_cache: TTLCache = TTLCache(maxsize=1, ttl=600)
 
 
 @dataclass(frozen=True)
@@ -127,19 +125,15 @@ def products_bought_load(customer_id: int) -> list[dict[str, Any]]:
     return products
 
 
+@cached(_popular_cache, key=lambda: "all")
 def popular_products() -> list[dict[str, Any]]:
-    """Best-selling active products, cached in-process for a few minutes (same for everyone)."""
-    now = time.monotonic()
-    if now - _popular_cache["at"] > _POPULAR_TTL_SECONDS:
-        qs = Product.objects.filter(is_active=True).annotate(sold=Count("order_items")).order_by("-sold", "name")[:20]
-        _popular_cache["items"] = [product_dict(p) for p in qs]
-        _popular_cache["at"] = now
-    return _popular_cache["items"]
+    """Best-selling active products (same for everyone)."""
+    qs = Product.objects.filter(is_active=True).annotate(sold=Count("order_items")).order_by("-sold", "name")[:20]
+    return [product_dict(p) for p in qs]
 
 
 def popular_products_cache_clear() -> None:
-    _popular_cache["at"] = NEVER
-    _popular_cache["items"] = []
+    _popular_cache.clear()
 
 
 def recommended_products_load(customer_id: int, bought: list[dict[str, Any]]) -> list[dict[str, Any]]:

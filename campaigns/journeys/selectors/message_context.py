@@ -5,11 +5,11 @@ The keys match the template variables: cart, recommended_products, products_boug
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from cachetools import TTLCache, cached
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F
@@ -134,16 +134,21 @@ def cross_sell_recommendations(customer_ids: list[int], now: datetime) -> dict[i
     return result
 
 
-# "Never filled" must be older than any monotonic reading: the clock starts near 0 at boot.
-_NEVER = float("-inf")
-_best_cache: dict[str, object] = {"at": _NEVER, "data": {}}
+# Figures that change slowly, kept in-process for a few minutes.
 CACHE_TTL_SECONDS = 600
+_best_cache: TTLCache = TTLCache(maxsize=1, ttl=CACHE_TTL_SECONDS)
+_co_bought_cache: TTLCache = TTLCache(maxsize=50_000, ttl=CACHE_TTL_SECONDS)  # per SKU
 
 
+def recommendation_caches_clear() -> None:
+    """Forget the cached best sellers and co-bought figures (tests: each has its own shop)."""
+    _best_cache.clear()
+    _co_bought_cache.clear()
+
+
+@cached(_best_cache, key=lambda since: "all")
 def best_sellers_by_category(since: datetime) -> dict[str, list[dict]]:
-    """Top active products per category by units in recent orders; cached in-process for a few minutes."""
-    if time.monotonic() - float(_best_cache["at"]) < CACHE_TTL_SECONDS:
-        return _best_cache["data"]  # type: ignore[return-value]
+    """Top active products per category by units in recent orders (`since` matters on a refill only)."""
     sold = (
         OrderItem.objects.filter(order__placed_at__gte=since)
         .values("sku")
@@ -166,29 +171,20 @@ def best_sellers_by_category(since: datetime) -> dict[str, list[dict]]:
                     "image_url": product.image_url,
                 }
             )
-    _best_cache.update(at=time.monotonic(), data=dict(best))
     return dict(best)
 
 
-_co_bought_cache: dict[str, tuple[float, list[tuple[str, int]]]] = {}
-
-
-def recommendation_caches_clear() -> None:
-    """Forget the cached best sellers and co-bought figures (tests: each has its own shop)."""
-    _best_cache.update(at=_NEVER, data={})
-    _co_bought_cache.clear()
-
-
 def co_bought_by_sku(skus: set[str], since: datetime) -> dict[str, list[tuple[str, int]]]:
-    """Per SKU, (category, buyers) pairs; each SKU's figures are cached in-process for a few minutes."""
-    clock = time.monotonic()
-    missing = sorted(s for s in skus if clock - _co_bought_cache.get(s, (_NEVER, []))[0] >= CACHE_TTL_SECONDS)
+    """Per SKU, (category, buyers) pairs; each SKU's figures are cached on their own."""
+    known = {sku: pairs for sku in skus if (pairs := _co_bought_cache.get(sku)) is not None}
+    missing = sorted(skus - known.keys())
     if missing:
         fresh: dict[str, list[tuple[str, int]]] = {sku: [] for sku in missing}
         for sku, category, buyers in _co_bought_categories(missing, since):
             fresh[sku].append((category, buyers))
-        _co_bought_cache.update({sku: (clock, pairs) for sku, pairs in fresh.items()})
-    return {sku: _co_bought_cache[sku][1] for sku in skus}
+        _co_bought_cache.update(fresh)
+        known.update(fresh)
+    return known
 
 
 def _co_bought_categories(skus: list[str], since: datetime) -> list[tuple[str, str, int]]:
