@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from campaigns.models import Message, MessageStatus
 from campaigns.selectors.sending import messages_claimable
+from campaigns.services.sending.outcomes import released_changes
 from customers.selectors import customer_mailable_ids
 
 logger = logging.getLogger(__name__)
@@ -60,9 +61,8 @@ def messages_release_claim(*, claim_token: str) -> int:
     """Give a claim back when none of its rows was handed to the ESP: they are queued again
     at once, the attempt not counted. If the database refuses even this, reconcile settles them."""
     try:
-        return Message.objects.filter(claim_token=claim_token, status=MessageStatus.SENDING).update(
-            status=MessageStatus.QUEUED, attempts=F("attempts") - 1, not_before=timezone.now() + timedelta(seconds=1)
-        )
+        rows = Message.objects.filter(claim_token=claim_token, status=MessageStatus.SENDING)
+        return rows.update(**released_changes(now=timezone.now()))
     except Exception:
         logger.exception("a claim could not be given back; reconcile will settle its rows")
         return 0

@@ -14,7 +14,7 @@ import logging
 import random
 import smtplib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import requests
 from anymail.exceptions import (
@@ -145,6 +145,12 @@ def _record_sent_postgresql(*, sent: list[tuple[Message, str, Outcome]], claim_t
         cursor.execute(sql, params)
 
 
+def released_changes(*, now: datetime) -> dict:
+    """A row given back before the ESP was called: queued again, the attempt not counted; a
+    short pause keeps a failing rate limiter from spinning on the same rows."""
+    return {"status": MessageStatus.QUEUED, "attempts": F("attempts") - 1, "not_before": now + timedelta(seconds=1)}
+
+
 def outcome_record(*, message: Message, claim_token: str, outcome: Outcome, subject: str = "") -> None:
     """Write what happened. Guarded by the claim token, so a row that reconcile or staff has
     since handed to someone else is left alone. Runs in autocommit, outside any transaction."""
@@ -163,8 +169,7 @@ def outcome_record(*, message: Message, claim_token: str, outcome: Outcome, subj
     elif kind == RETRY:
         changes.update(status=MessageStatus.QUEUED, not_before=now + retry_delay(attempts=message.attempts))
     elif kind == RELEASED:
-        # Not an attempt; a short pause keeps a failing rate limiter from spinning on the same rows.
-        changes.update(status=MessageStatus.QUEUED, attempts=F("attempts") - 1, not_before=now + timedelta(seconds=1))
+        changes.update(released_changes(now=now))
     elif kind in (FAILED, REJECTED):
         changes.update(status=MessageStatus.FAILED, failed_at=now)
     else:
