@@ -15,6 +15,7 @@ import ipaddress
 import logging
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 
 import redis
 from django.conf import settings
@@ -111,6 +112,18 @@ def hit_record(*, hit: dict) -> None:
 _INSERT_FIELDS = [f for f in TrackingEvent._meta.concrete_fields if not f.primary_key]
 
 
+@cache
+def _insert_unflushed_sql() -> str:
+    """Built once per process: the statement only depends on the model."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in _INSERT_FIELDS)
+    marks = ", ".join(["%s"] * len(_INSERT_FIELDS))
+    return (
+        f"INSERT INTO {quote(TrackingEvent._meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
+        "RETURNING set_config('synchronous_commit', 'off', true)"
+    )
+
+
 def _insert_unflushed(event: TrackingEvent) -> None:
     """One INSERT, one round trip, whose commit does not wait for the WAL flush.
 
@@ -118,16 +131,9 @@ def _insert_unflushed(event: TrackingEvent) -> None:
     other write on this connection is affected. A PostgreSQL crash could lose the last fraction
     of a second of hits, as a Redis crash can lose buffered ones; the database stays consistent.
     """
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in _INSERT_FIELDS)
     values = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in _INSERT_FIELDS]
-    marks = ", ".join(["%s"] * len(_INSERT_FIELDS))
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(TrackingEvent._meta.db_table)} ({columns}) "  # noqa: S608
-        f"VALUES ({marks}) "
-        "RETURNING set_config('synchronous_commit', 'off', true)"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(_insert_unflushed_sql(), values)
 
 
 def tracking_hits_store(hits: list[dict]) -> int:
