@@ -53,19 +53,17 @@ def _postgres_sql() -> str:
 
 def _array_literal(values: Sequence, kind: str) -> str:
     """A PostgreSQL array literal built with str.join: the driver then sends one string per
-    column instead of quoting every element. Text elements are escaped (a stray quote would
-    shift every later value onto the wrong customer); timestamps are printed by PostgreSQL."""
-    if kind == "text":
+    column instead of quoting every element. Quoted elements are escaped: a stray quote would
+    shift every later value onto the wrong customer."""
+    if kind in ("text", "timestamptz"):
         body = ",".join("NULL" if v is None else '"' + _escaped(str(v)) + '"' for v in values)
-    elif kind == "timestamptz":
-        body = ",".join("NULL" if v is None else f'"{v}"' for v in values)
     else:
         body = ",".join("NULL" if v is None else repr(v) for v in values)
     return "{" + body + "}"
 
 
 def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"') if ("\\" in text or '"' in text) else text
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _generic_sql() -> str:
