@@ -37,6 +37,9 @@ QUICK = Sizes(3_000, (3_000, 30_000), 5, 2, 500, 10_000, 100_000, 200_000, 2_000
 FULL = Sizes(100_000, (100_000, 1_000_000), 10, 5, 2_000, 100_000, 1_000_000, 2_000_000, 5_000, 2_000, 20)
 
 
+TRACKING_ROUNDS = 3  # the tracking targets take turns this many times; the median is reported
+
+
 class Skipped(Exception):
     """The case cannot run here (a tool is missing); the message says why."""
 
@@ -102,8 +105,8 @@ def tracking(ctx: Context) -> tuple[list[Row], dict]:
         raise Skipped("wrk is not installed (apt-get install -y wrk)")
     sizes = ctx.sizes
     report = ctx.script(
-        "tracking_load", "--duration", sizes.tracking_seconds, "--rounds", 3, "--messages", sizes.tracking_messages,
-        "--workers", 2, "--connections", 32, "--redis-url", ctx.redis_url,
+        "tracking_load", "--duration", sizes.tracking_seconds, "--rounds", TRACKING_ROUNDS,
+        "--messages", sizes.tracking_messages, "--workers", 2, "--connections", 32, "--redis-url", ctx.redis_url,
     )  # fmt: skip
     rows = []
     for mode, results in report["modes"].items():
@@ -113,7 +116,7 @@ def tracking(ctx: Context) -> tuple[list[Row], dict]:
             hit = results[kind]
             rows += [
                 Row(case, f"{kind} req/s vs trivial view", hit["rps"], trivial["rps"], "req/s", "trivial",
-                    at_least=0.5, note="median of 3 rounds; per round: " + _round_ratios(hit, trivial)),
+                    at_least=0.5, note=f"median of {TRACKING_ROUNDS} rounds; per round: {_round_ratios(hit, trivial)}"),
                 Row(case, f"{kind} p99 vs trivial view", hit["p99_ms"], trivial["p99_ms"], "ms", "trivial"),
                 Row(case, f"{kind} events recorded vs served", hit["events_recorded"], hit["served"], "events",
                     "requests", at_least=1.0, at_most=1.0, note=f"wrk errors: {hit['errors']}"),
