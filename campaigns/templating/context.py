@@ -18,6 +18,7 @@ from cachetools import TTLCache, cached
 from django.conf import settings
 from django.db.models import Count
 
+from customers.carts import EMPTY_CART
 from customers.models import Customer, Order, OrderItem, Product
 
 RECOMMENDATION_COUNT = 3
@@ -46,6 +47,7 @@ class CustomerView:
 
 CUSTOMER_ATTRIBUTES = frozenset(CustomerView.__dataclass_fields__)
 SHOP_ATTRIBUTES = frozenset({"name", "url", "postal_address"})
+CART_ATTRIBUTES = frozenset(EMPTY_CART)
 MESSAGE_ATTRIBUTES = frozenset({"id", "is_preview"})
 
 
@@ -193,7 +195,7 @@ def recipient_context(
         "products_bought": products_bought,
         "recommended_products": _once(lambda: recommended_products_load(customer_id, products_bought())),
         "offer": {},
-        "cart": {"items": [], "total": None, "currency": "", "url": ""},
+        "cart": dict(EMPTY_CART),
         "unsubscribe_url": unsubscribe_url,
         "shop": shop_context(),
         "message": {"id": message_id, "is_preview": message_id is None},

@@ -12,7 +12,7 @@ SAMPLE_CART = {
         {"name": "Sample product", "quantity": 1, "unit_price": "24.00", "url": "", "image_url": ""},
         {"name": "Another sample", "quantity": 2, "unit_price": "9.50", "url": "", "image_url": ""},
     ],
-    "total": "43.00",
+    "value": "43.00",
     "currency": "EUR",
     "url": "",
 }

@@ -15,7 +15,7 @@ from django.template.base import FilterExpression, Node, NodeList, Variable
 from django.template.defaulttags import ForNode, TemplateLiteral, WithNode
 from django.template.loader_tags import BlockNode, ExtendsNode, IncludeNode
 
-from campaigns.templating.context import CUSTOMER_ATTRIBUTES, MESSAGE_ATTRIBUTES, SHOP_ATTRIBUTES
+from campaigns.templating.context import CART_ATTRIBUTES, CUSTOMER_ATTRIBUTES, MESSAGE_ATTRIBUTES, SHOP_ATTRIBUTES
 from campaigns.templating.engine import validation_engine
 from campaigns.templating.problems import TemplateProblem
 
@@ -26,14 +26,19 @@ VARIABLES: dict[str, str] = {
     "products_bought": "Products the customer ordered, newest first: name, sku, category, url, image_url.",
     "recommended_products": "Up to 3 products to suggest: name, sku, category, price, currency, url, image_url.",
     "offer": "The step's offer: code, description, percent_off, amount_off, expires_at, url (may be empty).",
-    "cart": "Abandoned cart: items (name, quantity, unit_price, url, image_url), total, currency, url.",
+    "cart": "Abandoned cart: items (name, quantity, unit_price, url, image_url), value, currency, url (restores it).",
     "unsubscribe_url": "The recipient's one-click unsubscribe page (required in every template).",
     "shop": "Your shop: name, url, postal_address.",
     "message": "This email: id (None in previews), is_preview.",
     "subject": "The rendered subject (body only).",
     "preheader": "The rendered preheader (body only).",
 }
-_FIXED_ATTRIBUTES = {"customer": CUSTOMER_ATTRIBUTES, "shop": SHOP_ATTRIBUTES, "message": MESSAGE_ATTRIBUTES}
+_FIXED_ATTRIBUTES = {
+    "customer": CUSTOMER_ATTRIBUTES,
+    "shop": SHOP_ATTRIBUTES,
+    "message": MESSAGE_ATTRIBUTES,
+    "cart": CART_ATTRIBUTES,
+}
 _ENGINE_NAMES = frozenset({"True", "False", "None"})
 _HEADER_ONLY_EXCLUDED = frozenset({"subject", "preheader"})
 _FORBIDDEN_NODES = (ExtendsNode, IncludeNode, BlockNode)

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Count, F
 
 from campaigns.models import CampaignKind
+from customers.carts import cart_for_template
 from customers.models import Activity, ActivityType, Order, OrderItem, Product
 
 RECOMMENDATIONS = 3
@@ -34,28 +35,8 @@ def carts(customer_ids: list[int], now: datetime) -> dict[int, dict]:
     )
     found: dict[int, dict] = {}
     for customer_id, props in rows:
-        if customer_id in found:
-            continue
-        props = props or {}
-        cart = props.get("cart") if isinstance(props.get("cart"), dict) else props
-        items = [
-            {
-                "sku": str(item.get("sku", "")),
-                "name": str(item.get("name") or item.get("sku", "")),
-                "quantity": item.get("quantity", 1),
-                "unit_price": _money(item.get("unit_price", item.get("price"))),
-                "url": item.get("url", ""),
-                "image_url": item.get("image_url", ""),
-            }
-            for item in cart.get("items", [])
-            if isinstance(item, dict)
-        ]
-        found[customer_id] = {
-            "items": items,
-            "total": _money(cart.get("total")),
-            "currency": cart.get("currency", ""),
-            "url": cart.get("url", ""),
-        }
+        if customer_id not in found:
+            found[customer_id] = cart_for_template(props)
     return found
 
 

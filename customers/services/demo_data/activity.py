@@ -6,22 +6,23 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from customers.carts import cart_line, cart_properties
 from customers.models import Activity, ActivityType, Product, Tier
 from customers.services.demo_data.catalog import PLAN_CATEGORY, PREMIUM_PLAN, TRIAL_DAYS
 from customers.services.demo_data.people import DemoPerson
 
 
 def _line(product: Product) -> dict:
-    return {
-        "sku": product.sku,
-        "product_id": product.pk,
-        "name": product.name,
-        "category": product.category,
-        "quantity": 1,
-        "unit_price": str(product.price),
-        "url": product.url,
-        "image_url": product.image_url,
-    }
+    return cart_line(
+        sku=product.sku,
+        product_id=product.pk,
+        name=product.name,
+        category=product.category,
+        quantity=1,
+        unit_price=product.price,
+        url=product.url,
+        image_url=product.image_url,
+    )
 
 
 def _cart(
@@ -32,13 +33,12 @@ def _cart(
     pool = products[person.favourite_category] + products[rng.choice(shop_categories)]
     chosen = list({p.sku: p for p in rng.sample(pool, k=rng.choice([1, 1, 2, 3]))}.values())
     items = [_line(p) for p in chosen]
-    properties = {
-        "items": items,
-        "item_count": len(items),
-        "cart_value": str(sum((p.price or Decimal("0") for p in chosen), start=Decimal("0"))),
-        "currency": "EUR",
-        "cart_url": f"{shop_url}/cart/restore/{rng.getrandbits(64):016x}",
-    }
+    properties = cart_properties(
+        items=items,
+        value=sum((p.price or Decimal("0") for p in chosen), start=Decimal("0")),
+        currency="EUR",
+        url=f"{shop_url}/cart/restore/{rng.getrandbits(64):016x}",
+    )
     product = chosen[0] if len(chosen) == 1 else None
     rows = [
         Activity(

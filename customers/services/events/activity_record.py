@@ -5,14 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from customers.carts import cart_line, cart_properties
 from customers.models import Activity, ActivityType, Customer, Tier
 from customers.services.events.product_upsert import ProductFacts, product_upsert, products_ensure
 from customers.services.events.schemas import CartUpdated, CheckoutStarted, ProductViewed, TrialConverted, TrialStarted
-
-
-def _json(value: object) -> object:
-    """Money as a string keeps its exact value inside the JSON column."""
-    return str(value) if isinstance(value, Decimal) else value
 
 
 def activity_record_cart(
@@ -36,30 +32,28 @@ def activity_record_cart(
     items = []
     for line in event.items:
         product = products[line.sku]
-        unit_price = line.unit_price if line.unit_price is not None else product.price
         items.append(
-            {
-                "sku": line.sku,
-                "product_id": product.pk,
-                "name": line.product_name or product.name,
-                "category": line.category or product.category,
-                "quantity": line.quantity,
-                "unit_price": _json(unit_price),
-                "url": str(line.url) if line.url else product.url,
-                "image_url": str(line.image_url) if line.image_url else product.image_url,
-            }
+            cart_line(
+                sku=line.sku,
+                product_id=product.pk,
+                name=line.product_name or product.name,
+                category=line.category or product.category,
+                quantity=line.quantity,
+                unit_price=line.unit_price if line.unit_price is not None else product.price,
+                url=str(line.url) if line.url else product.url,
+                image_url=str(line.image_url) if line.image_url else product.image_url,
+            )
         )
     value = event.cart_value
     if value is None:
         value = sum((Decimal(i["unit_price"] or 0) * i["quantity"] for i in items), start=Decimal("0"))
-    properties = {
-        **event.properties,
-        "items": items,
-        "item_count": sum(i["quantity"] for i in items),
-        "cart_value": _json(value),
-        "currency": event.currency,
-        "cart_url": str(event.cart_url) if event.cart_url else "",
-    }
+    properties = cart_properties(
+        items=items,
+        value=value,
+        currency=event.currency,
+        url=str(event.cart_url) if event.cart_url else "",
+        extra=event.properties,
+    )
     return Activity.objects.create(
         customer=customer,
         type=event.type,
