@@ -6,5 +6,5 @@ urlpatterns = [
     path("api/v1/", include("customers.urls")),
     path("", include("campaigns.urls")),
     path("", include("tracking.urls")),
-    path("webhooks/anymail/", include("anymail.urls")),
+    path("webhooks/anymail/", include("tracking.urls_webhooks")),
 ]

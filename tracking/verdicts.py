@@ -180,11 +180,15 @@ def esp_flags_from_event(esp_event: object) -> dict:
         flags.update(machine_open=True, proxy_kind="apple_mpp")
     if str(esp_event.get("event", "")).lower() in {"proxy_open", "unique_proxy_open"}:
         flags.update(machine_open=True, proxy_kind="apple_mpp")
-    client_info = esp_event.get("client-info")
+    # Mailgun puts it under event-data (its webhook body is {"signature": ..., "event-data": ...}).
+    event_data = esp_event.get("event-data")
+    client_info = (event_data if isinstance(event_data, dict) else esp_event).get("client-info")
     if isinstance(client_info, dict) and client_info.get("bot"):
         bot = str(client_info["bot"]).lower()
         if bot == "gmail":
             flags.update(machine_open=True, proxy_kind="gmail_proxy")
+        elif bot == "apple":
+            flags.update(machine_open=True, proxy_kind="apple_mpp")
         else:
             flags.update(machine_open=True, machine_click=True, proxy_kind=f"{bot}_bot"[:32])
     return flags

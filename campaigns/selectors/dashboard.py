@@ -21,6 +21,7 @@ from campaigns.journeys.selectors.results import campaign_incrementality
 from campaigns.models import Campaign
 from campaigns.selectors.engagement_counts import engagement_counts
 from customers.metrics.dashboard import metrics_overview
+from tracking.selectors.feedback import temporary_block_count
 from tracking.selectors.stats import Stats
 
 PERIODS = (7, 30, 90)
@@ -190,6 +191,7 @@ def _compute(days: int) -> dict:
         "computed_at": now.isoformat(),
         "totals": totals,
         "rates": rates,
+        "temporary_blocks": temporary_block_count(since=since),
         "revenue": float(sum(revenue_by_day.values(), Decimal("0"))),
         "incremental": sum(item["value"] for item in incremental.values()),
         "series": {

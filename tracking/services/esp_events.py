@@ -10,6 +10,10 @@ Effects:
 - bounced (hard) → customer bounced and address suppressed. The Message keeps its
   status "sent" (the ESP accepted it); the EspEvent row linked to it is the bounce record.
 - deferred, and Postmark's "SoftBounce" (which anymail reports as bounced) → nothing.
+- temporary block → nothing but the record (counted on the dashboard's deliverability panel):
+  the receiving server refused the mail for a while because of the sender's reputation or
+  content (SendGrid `bounce` with `type: "blocked"`, Postmark `Blocked`). The address is
+  fine: suppressing it would lose a good subscriber for the sender's problem.
 - complained → customer complained and address suppressed.
 - rejected → address suppressed (reason "rejected"), and the customer's status follows
   the reject reason (spam → complained, unsubscribed → unsubscribed, others → bounced).
@@ -36,6 +40,7 @@ from tracking.models import EspEvent
 logger = logging.getLogger(__name__)
 
 SOFT_BOUNCE = "deferred"
+TEMPORARY_BLOCK = "temporary_block"
 _STATUS_FOR_EVENT = {
     "bounced": EmailStatus.BOUNCED,
     "complained": EmailStatus.COMPLAINED,
@@ -183,7 +188,22 @@ def _normalised_type(esp: str, event: Any) -> str:
     raw = event.esp_event if isinstance(event.esp_event, dict) else {}
     if esp == "postmark" and event_type == "bounced" and raw.get("Type") == "SoftBounce":
         return SOFT_BOUNCE
+    if _is_temporary_block(esp, raw):
+        return TEMPORARY_BLOCK
     return event_type
+
+
+def _is_temporary_block(esp: str, raw: dict) -> bool:
+    """A block by the receiving server (reputation, content, rate), not a fault of the address.
+
+    anymail reports SendGrid's blocks as "bounced" and Postmark's as "rejected"; both ESPs
+    send the recipient's own failures (unknown mailbox) under other types.
+    """
+    if esp == "sendgrid":
+        return raw.get("event") == "bounce" and str(raw.get("type", "")).lower() == "blocked"
+    if esp == "postmark":
+        return raw.get("RecordType") == "Bounce" and (raw.get("Type") == "Blocked" or raw.get("TypeCode") == 100006)
+    return False
 
 
 def _event_id(esp: str, event: Any, recipient_hash: str) -> str:
