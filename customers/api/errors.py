@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import logging
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
+
+logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -31,6 +35,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         return api.create_response(request, {"detail": "Invalid request", "errors": exc.errors}, status=400)
 
+    def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Clients parse every answer as JSON; the traceback goes to the log, not to them.
+        logger.error("event API request failed", exc_info=exc)
+        detail = "Internal error (logged). Retry the batch: events already stored answer duplicate."
+        return api.create_response(request, {"detail": detail}, status=500)
+
+    api.add_exception_handler(Exception, unexpected)
     api.add_exception_handler(ApiError, api_error)
     api.add_exception_handler(AuthenticationError, unauthorized)
     api.add_exception_handler(ValidationError, invalid)

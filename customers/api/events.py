@@ -25,6 +25,28 @@ _REQUEST_BODY = {
 }
 
 
+# The body, an event, its properties: a few levels. Far deeper is an attack or a bug, and
+# would exhaust the recursion of the code that walks it later (validation, storage).
+MAX_DEPTH = 32
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """Whether lists/objects nest deeper than `limit` levels (iterative: no recursion to exhaust)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
 def _read_events(request: HttpRequest) -> list[Any]:
     limit = settings.EVENT_API_MAX_BODY_BYTES
     body = request.read(limit + 1)
@@ -32,8 +54,12 @@ def _read_events(request: HttpRequest) -> list[Any]:
         raise ApiError(400, f"Body larger than {limit} bytes: send smaller batches.")
     try:
         data = json.loads(body)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise ApiError(400, f"Body nests lists or objects deeper than {MAX_DEPTH} levels.") from None
+    except ValueError:
         raise ApiError(400, 'Body is not valid JSON. Expected {"events": [...]}.') from None
+    if _depth_exceeds(data, MAX_DEPTH):
+        raise ApiError(400, f"Body nests lists or objects deeper than {MAX_DEPTH} levels.")
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise ApiError(400, 'Body must be a JSON object with an "events" list.')
     events = data["events"]

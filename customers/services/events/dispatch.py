@@ -166,6 +166,13 @@ def event_ingest(
     except (IntegrityError, DataError) as exc:
         logger.warning("event %s of type %s rejected by the database: %s", event.id, event.type, type(exc).__name__)
         return EventResult(event.id, REJECTED, [{"field": "", "message": "conflicts with stored data"}])
+    except OperationalError:
+        raise  # a lock conflict with another batch: the caller redoes the chunk event by event
+    except Exception:
+        # Whatever went wrong, this event's savepoint is rolled back: it alone is rejected,
+        # as the API promises, and the rest of the batch is applied.
+        logger.exception("event %s of type %s could not be stored", event.id, event.type)
+        return EventResult(event.id, REJECTED, [{"field": "", "message": "could not be stored; send it again"}])
     if known_ids is not None:
         known_ids.add(event.id)
     if order_customers is not None and "order_id" in touched:
