@@ -152,3 +152,44 @@ def test_with_redis_unreachable_the_api_answers_and_limits_per_process(api_clien
     assert second.status_code == 200 and second.json()["duplicates"] == 1
     assert third.status_code == 429 and int(third["Retry-After"]) >= 1
     assert any("cache is unreachable" in r.getMessage() for r in caplog.records)
+
+
+def test_an_event_failing_in_an_unforeseen_way_is_rejected_alone_and_leaves_nothing(api_client, monkeypatch):
+    from customers.services.events import dispatch
+
+    real = dispatch.order_record
+
+    def failing_for_one_order(*, event, **kwargs):
+        order = real(event=event, **kwargs)
+        if event.order_id == "SO-BROKEN":
+            raise RuntimeError("a bug met while storing this order")
+        return order
+
+    monkeypatch.setattr(dispatch, "order_record", failing_for_one_order)
+    events = [
+        *valid_events(2),
+        {"id": "broken", "type": "order_placed", "customer": {"email": "b@example.test"}, "order_id": "SO-BROKEN",
+         "total": "5.00"},
+        {"id": "fine", "type": "order_placed", "customer": {"email": "f@example.test"}, "order_id": "SO-FINE",
+         "total": "7.00"},
+    ]  # fmt: skip
+
+    response = post(api_client, json.dumps({"events": events}))
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "accepted", "rejected", "accepted"]
+    assert results[2]["errors"] == [{"field": "", "message": "could not be stored; send it again"}]
+    assert list(Order.objects.values_list("external_id", flat=True)) == ["SO-FINE"]
+    assert not Customer.objects.filter(email="b@example.test").exists()
+
+
+def test_an_internal_error_is_answered_as_json(api_client, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("customers.api.events.event_batch_ingest", broken)
+    response = post(api_client, json.dumps({"events": valid_events(1)}))
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/json")
+    assert "Retry" in response.json()["detail"]
