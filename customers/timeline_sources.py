@@ -50,9 +50,7 @@ def _activity_detail(activity: Activity) -> str:
     props = activity.properties or {}
     items = props.get("items") or []
     parts = []
-    if activity.product is not None:
-        parts.append(activity.product.name)
-    elif items:
+    if activity.product is None and items:  # a single product is the entry's link
         parts.append(_names([str(i.get("name") or i.get("sku") or "") for i in items if isinstance(i, dict)]))
     if props.get("cart_value") not in (None, ""):
         parts.append(f"cart {money(props['cart_value'], props.get('currency') or None)}")
