@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from customers.labels import consent_source_label
 from tracking import verdicts
 from tracking.labels import VERDICT_REASONS, esp_event_type_label, verdict_label
@@ -43,3 +45,60 @@ def test_unsubscribe_methods_and_provider_events_in_words():
     assert consent_source_label("webhook:postmark") == "Email provider webhook (Postmark)"
     assert consent_source_label("esp_reject") == "Rejected by the email provider when sending"
     assert esp_event_type_label("deferred") == "Delivery delayed (soft bounce)"
+
+
+def _staff_client(client):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_superuser("boss", "boss@shop.example", "pw"))
+    return client
+
+
+@pytest.mark.django_db
+def test_esp_events_and_statistics_read_in_words_and_one_number_format(client):
+    import uuid
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from tests.tracking.engagement_support import make_campaign, make_message
+    from tracking.models import EspEvent, TrackedUrl, TrackingEvent
+
+    campaign = make_campaign("Spring sale")
+    now = timezone.now()
+    first, second, third = (make_message(campaign=campaign) for _ in range(3))
+    Message = type(first)
+    Message.objects.filter(pk=first.pk).update(subject="Spring is here")
+    EspEvent.objects.create(event_id="e1", esp="postmark", event_type="deferred", message=first)
+    EspEvent.objects.create(
+        event_id="e2", esp="postmark", event_type="rejected", reject_reason="invalid", message=second
+    )
+    url = TrackedUrl.objects.create(url_hash="h" * 64, url="https://shop.example/spring")
+    for message in (first, second, third):
+        TrackingEvent.objects.create(
+            event_uuid=uuid.uuid4(),
+            message=message,
+            kind="open",
+            occurred_at=now,
+            verdict="human",
+            counts_as_human=True,
+        )
+    TrackingEvent.objects.create(
+        event_uuid=uuid.uuid4(),
+        message=first,
+        kind="click",
+        url=url,
+        occurred_at=now,
+        verdict="human",
+        counts_as_human=True,
+    )
+    staff = _staff_client(client)
+
+    events = staff.get(reverse("admin:tracking_espevent_changelist")).content.decode()
+    assert "Delivery delayed (soft bounce)" in events and "Invalid address" in events
+    assert "“Spring is here” · Spring sale" in events
+    assert ">deferred<" not in events and ">invalid<" not in events
+
+    stats = staff.get(reverse("admin:tracking_engagement_stats")).content.decode()
+    assert "33.3%" in stats  # one human click of three human opens
+    assert "33&nbsp;%" not in stats
