@@ -172,3 +172,53 @@ def test_rows_of_one_moment_split_across_pages_are_neither_lost_nor_repeated():
         cursor = TimelineCursor.parse(page.older.token())
     assert sizes == [50, 50, 20]
     assert sorted(keys) == sorted(Activity.objects.values_list("pk", flat=True))
+
+
+def test_machine_hits_and_delivery_problems_read_in_words(client):
+    from tracking.models import EspEvent
+
+    customer = Customer.objects.create(email="kim@example.com")
+    campaign = Campaign.objects.create(name="Win-back", kind=CampaignKind.WIN_BACK)
+    message = Message.objects.create(
+        customer=customer, campaign=campaign, status=MessageStatus.SENT, subject="We miss you", sent_at=START
+    )
+    hits = [
+        ("open", "proxy", "apple_network", "apple_mpp", False, False),
+        ("open", "pending", "", "", False, False),
+        ("click", "scanner", "honeypot", "", True, False),
+    ]
+    for minutes, (kind, verdict, reason, proxy, honeypot, human) in enumerate(hits, start=1):
+        TrackingEvent.objects.create(
+            event_uuid=uuid.uuid4(),
+            message=message,
+            kind=kind,
+            verdict=verdict,
+            reason=reason,
+            proxy_kind=proxy,
+            is_honeypot=honeypot,
+            counts_as_human=human,
+            occurred_at=START + dt.timedelta(minutes=minutes),
+        )
+    EspEvent.objects.create(
+        event_id="b1",
+        esp="postmark",
+        event_type="bounced",
+        reject_reason="bounced",
+        message=message,
+        description="The server was unable to deliver your message",
+        received_at=START + dt.timedelta(hours=1),
+    )
+    client.force_login(User.objects.create_superuser("boss", "boss@shop.example", "pw"))
+
+    html = _page(client, customer).content.decode()
+    rows = re.findall(r'<tr class="tl-entry tl-(\w+)">(.*?)</tr>', html, flags=re.S)
+    texts = [(kind, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", unescape(body)))) for kind, body in rows]
+    assert [kind for kind, _ in texts] == ["esp", "click", "open", "open", "message"]
+    assert "Bounced: “We miss you” (Win-back)" in texts[0][1] and "unable to deliver" in texts[0][1]
+    assert (
+        "Followed the hidden trap link" in texts[1][1]
+        and "Security scanner: followed the hidden trap link" in texts[1][1]
+    )
+    assert "Not classified yet" in texts[2][1]
+    assert "Privacy proxy (Apple Mail)" in texts[3][1]
+    assert "Sent “We miss you”" in texts[4][1]
