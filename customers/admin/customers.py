@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -140,14 +140,14 @@ class CustomerAdmin(GdprActionsMixin, CsvImportMixin, admin.ModelAdmin):
     csv_permissions = ("customers.add_customer", "customers.change_customer")
     change_form_template = "admin/customers/customer/change_form.html"
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None) -> HttpResponse:
-        extra_context = extra_context or {}
-        if request.method == "GET" and str(object_id).isdigit():
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        # Only once the object is found and the user may see it; not on a POST that failed validation.
+        if obj is not None and obj.pk is not None and request.method == "GET":
             cursor = TimelineCursor.parse(request.GET.get(TIMELINE_PARAM))
-            extra_context["timeline"] = customer_timeline(customer_id=int(object_id), cursor=cursor)
-            extra_context["timeline_param"] = TIMELINE_PARAM
-            extra_context["timeline_is_older_page"] = cursor is not None
-        return super().change_view(request, object_id, form_url, extra_context)
+            context["timeline"] = customer_timeline(customer_id=obj.pk, cursor=cursor)
+            context["timeline_param"] = TIMELINE_PARAM
+            context["timeline_is_older_page"] = cursor is not None
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="Consent source")
     def consent_how(self, obj: Customer) -> str:
