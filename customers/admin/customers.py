@@ -220,10 +220,11 @@ class CustomerAdmin(GdprActionsMixin, CsvImportMixin, admin.ModelAdmin):
     def all_history(self, obj: Customer) -> str:
         query = f"?customer__id__exact={obj.pk}"
         return format_html(
-            '<a href="{}{}">All {} orders</a> · <a href="{}{}">All activity</a>',
+            '<a href="{}{}">All {} order{}</a> · <a href="{}{}">All activity</a>',
             reverse("admin:customers_order_changelist"),
             query,
-            obj.orders_count,
+            number(obj.orders_count),
+            "" if obj.orders_count == 1 else "s",
             reverse("admin:customers_activity_changelist"),
             query,
         )
