@@ -156,6 +156,9 @@ class Enrollment(models.Model):
             models.Index(fields=["campaign", "customer", "entered_at"]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.campaign} journey of {self.customer} ({self.get_status_display()})"
+
 
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", "Queued"

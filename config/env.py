@@ -57,3 +57,16 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_currency(name: str, default: str) -> str:
+    """An ISO 4217 currency code such as EUR; lower case is accepted, an unknown code is not."""
+    from babel.numbers import list_currencies
+
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    code = raw.strip().upper()
+    if len(code) != 3 or code not in list_currencies():
+        raise EnvError(f"{name} must be an ISO 4217 currency code such as EUR or USD, not {raw!r}")
+    return code

@@ -13,7 +13,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_currency, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -213,6 +213,7 @@ LOGGING = {
 # Templates and rendering
 SHOP_NAME = env_str("SHOP_NAME", "Demo Shop")  # {{ shop.name }} in emails
 SHOP_URL = env_str("SHOP_URL", "https://shop.example").rstrip("/")  # {{ shop.url }}: the storefront
+SHOP_CURRENCY = env_currency("SHOP_CURRENCY", "EUR")  # customer value, spend and predictions are shown in it
 TEMPLATE_CACHE_SIZE = env_int("TEMPLATE_CACHE_SIZE", 256)  # parsed template versions kept per process
 
 # Sending engine and fake ESP

@@ -220,6 +220,9 @@ class Activity(models.Model):
             models.Index(fields=["customer", "type", "occurred_at"]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} on {self.occurred_at:%Y-%m-%d %H:%M}"
+
 
 class ApiKey(models.Model):
     """Bearer key for the event API. Only a SHA-256 of the secret is stored."""

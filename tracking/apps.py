@@ -6,4 +6,6 @@ class TrackingConfig(AppConfig):
     verbose_name = "Tracking and ESP feedback"
 
     def ready(self) -> None:
-        from tracking import checks, receivers  # noqa: F401
+        from tracking import checks, receivers, timeline  # noqa: F401
+
+        timeline.register()

@@ -92,7 +92,7 @@ class TrackingEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.message_id} ({self.verdict})"
+        return f"{self.get_kind_display()} on {self.occurred_at:%Y-%m-%d %H:%M} ({self.get_verdict_display()})"
 
 
 class EngagementState(models.Model):

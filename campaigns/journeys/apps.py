@@ -8,4 +8,6 @@ class JourneysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from campaigns.journeys import receivers  # noqa: F401
+        from campaigns.journeys import receivers, timeline  # noqa: F401
+
+        timeline.register()

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from config.admin_base import ReadOnlyAdmin
+from customers.formatting import number
 from customers.metrics.audiences import FORMATS, AudienceError, audience_csv_lines, audience_customers
 from customers.metrics.dashboard import metrics_overview
 from customers.models import LifecycleStage, ModelFit, RfmSegment
@@ -48,7 +49,7 @@ class AudienceExportForm(forms.Form):
 class ModelFitAdmin(ReadOnlyAdmin):
     allow_delete = True
 
-    list_display = ("kind", "as_of", "fitted_at", "n_customers", "converged", "parameters", "log_likelihood", "note")
+    list_display = ("kind", "as_of", "fitted_at", "customers", "converged", "parameters", "fit_quality", "note")
     list_filter = ("kind", "converged")
     date_hierarchy = "fitted_at"
     readonly_fields = [f.name for f in ModelFit._meta.fields]
@@ -57,6 +58,14 @@ class ModelFitAdmin(ReadOnlyAdmin):
     @admin.display(description="Parameters")
     def parameters(self, obj: ModelFit) -> str:
         return ", ".join(f"{k} = {v:.4g}" for k, v in obj.params.items()) or "—"
+
+    @admin.display(description="Customers", ordering="n_customers")
+    def customers(self, obj: ModelFit) -> str:
+        return number(obj.n_customers)
+
+    @admin.display(description="Log-likelihood", ordering="log_likelihood")
+    def fit_quality(self, obj: ModelFit) -> str:
+        return number(obj.log_likelihood, 1)
 
     def get_urls(self):
         view = self.admin_site.admin_view

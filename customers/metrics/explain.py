@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from customers.formatting import money, number, percent
 from customers.models import Customer, LifecycleStage, RfmSegment
 
 _STAGE_WHY = {
@@ -27,10 +28,6 @@ _SEGMENT_WHY = {
 }
 
 
-def _money(value) -> str:
-    return "—" if value is None else f"{value:,.2f}"
-
-
 def customer_metric_explanations(customer: Customer) -> list[tuple[str, str, str]]:
     """(label, value, one-line explanation) for each metric, in display order."""
     if customer.metrics_computed_at is None:
@@ -46,13 +43,13 @@ def customer_metric_explanations(customer: Customer) -> list[tuple[str, str, str
         return rows
     gap = customer.mean_days_between_orders
     rows += [
-        ("Orders", str(customer.orders_count), f"Total spent {_money(customer.total_spent)}."),
-        ("Average order value", _money(customer.average_order_value), "Total spent divided by the number of orders."),
+        ("Orders", number(customer.orders_count), f"Total spent {money(customer.total_spent)}."),
+        ("Average order value", money(customer.average_order_value), "Total spent divided by the number of orders."),
         (
             "Last order",
             f"{customer.last_order_at:%Y-%m-%d}" if customer.last_order_at else "—",
             "Their usual gap between orders is "
-            + (f"{gap:.0f} days." if gap is not None else "unknown (one order): the shop's typical gap is used."),
+            + (f"{number(gap)} days." if gap is not None else "unknown (one order): the shop's typical gap is used."),
         ),
         (
             "RFM scores",
@@ -67,21 +64,21 @@ def customer_metric_explanations(customer: Customer) -> list[tuple[str, str, str
         rows.append(
             (
                 "Probability still a customer",
-                f"{customer.p_alive:.0%}",
+                percent(customer.p_alive),
                 "BG/NBD model: how likely they still buy, given how often they bought and how long they have been "
-                f"silent (churn risk {customer.churn_risk:.0%}).",
+                f"silent (churn risk {percent(customer.churn_risk)}).",
             )
         )
     elif customer.orders_count == 1:
         rows.append(("Probability still a customer", "—", "Needs a second order: one order says nothing of dropout."))
     if customer.expected_purchases_90d is not None:
         rows.append(
-            ("Expected orders, next 90 days", f"{customer.expected_purchases_90d:.2f}", "BG/NBD model forecast.")
+            ("Expected orders, next 90 days", number(customer.expected_purchases_90d, 2), "BG/NBD model forecast.")
         )
     rows.append(
         (
             "Expected order value",
-            _money(customer.expected_order_value),
+            money(customer.expected_order_value),
             "Gamma-Gamma model: their average blended with the shop's, more their own the more they ordered.",
         )
     )
@@ -89,7 +86,7 @@ def customer_metric_explanations(customer: Customer) -> list[tuple[str, str, str
         rows.append(
             (
                 "Predicted value",
-                _money(customer.predicted_value),
+                money(customer.predicted_value),
                 f"Expected orders over the next {settings.METRICS_CLV_HORIZON_DAYS} days × expected order value.",
             )
         )

@@ -5,11 +5,24 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
-from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from config.admin_base import ReadOnlyAdmin
+from tracking.admin.display import CodeFilter, email_link
+from tracking.labels import ESP_EVENT_TYPES, REJECT_REASONS, esp_event_type_label, reject_reason_label
 from tracking.models import EspEvent
+
+
+class EventTypeFilter(CodeFilter):
+    title = "event"
+    parameter_name = "event_type"
+    labels = ESP_EVENT_TYPES
+
+
+class RejectReasonFilter(CodeFilter):
+    title = "reject reason"
+    parameter_name = "reject_reason"
+    labels = REJECT_REASONS
 
 
 class ProcessedFilter(admin.SimpleListFilter):
@@ -32,23 +45,23 @@ class EspEventAdmin(ReadOnlyAdmin):
     list_display = [
         "received_at",
         "esp",
-        "event_type",
-        "reject_reason",
+        "event_words",
+        "reject_words",
         "message_link",
         "esp_message_id",
         "processed_at",
     ]
-    list_filter = ["event_type", "esp", "reject_reason", ProcessedFilter]
+    list_filter = [EventTypeFilter, "esp", RejectReasonFilter, ProcessedFilter]
     search_fields = ["=esp_message_id", "=event_id"]
     date_hierarchy = "received_at"
-    list_select_related = ["message"]
+    list_select_related = ["message__campaign"]
     ordering = ["-received_at"]
     show_full_result_count = False
     fields = [
         "event_id",
         "esp",
-        "event_type",
-        "reject_reason",
+        "event_words",
+        "reject_words",
         "description",
         "message_link",
         "esp_message_id",
@@ -60,15 +73,17 @@ class EspEventAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="message")
+    @admin.display(description="event", ordering="event_type")
+    def event_words(self, obj: EspEvent) -> str:
+        return esp_event_type_label(obj.event_type)
+
+    @admin.display(description="reject reason", ordering="reject_reason")
+    def reject_words(self, obj: EspEvent) -> str:
+        return reject_reason_label(obj.reject_reason)
+
+    @admin.display(description="email")
     def message_link(self, obj: EspEvent) -> str:
-        if obj.message_id is None:
-            return "—"
-        try:
-            url = reverse("admin:campaigns_message_change", args=[obj.message_id])
-        except NoReverseMatch:
-            return str(obj.message_id)
-        return format_html('<a href="{}">{}</a>', url, obj.message_id)
+        return email_link(obj.message)
 
     @admin.display(description="raw payload")
     def raw_pretty(self, obj: EspEvent) -> str:
