@@ -213,6 +213,7 @@ LOGGING = {
 # Templates and rendering
 SHOP_NAME = env_str("SHOP_NAME", "Demo Shop")  # {{ shop.name }} in emails
 SHOP_URL = env_str("SHOP_URL", "https://shop.example").rstrip("/")  # {{ shop.url }}: the storefront
+SHOP_CURRENCY = env_str("SHOP_CURRENCY", "EUR").upper()  # revenue in the admin; orders keep their own currency
 TEMPLATE_CACHE_SIZE = env_int("TEMPLATE_CACHE_SIZE", 256)  # parsed template versions kept per process
 
 # Sending engine and fake ESP

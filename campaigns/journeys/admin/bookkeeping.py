@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from campaigns.journeys.models import ABTest, ABVariant, Attribution, CouponCode, Deferral
+from campaigns.selectors.campaign_page import DEFERRAL_OUTCOMES
 from config.admin_base import ReadOnlyAdmin
 
 
@@ -12,9 +16,14 @@ class DeferralAdmin(ReadOnlyAdmin):
 
     """Why a step waited (frequency cap) and whether it was sent or expired in the end."""
 
-    list_display = ["enrollment", "step", "reason", "first_deferred_at", "deferred_until", "times", "outcome"]
+    list_display = ["enrollment", "step", "reason", "first_deferred_at", "deferred_until", "times", "outcome_label"]
     list_filter = ["reason", "outcome"]
-    list_select_related = ["step__campaign"]
+    list_select_related = ["step__campaign", "enrollment__customer", "enrollment__campaign"]
+
+    @admin.display(description="Outcome", ordering="outcome")
+    def outcome_label(self, obj: Deferral) -> str:
+        return DEFERRAL_OUTCOMES.get(obj.outcome, obj.outcome)
+
     raw_id_fields = ["enrollment", "step"]
 
 
@@ -45,9 +54,17 @@ class ABVariantInline(admin.TabularInline):
 
 @admin.register(ABTest)
 class ABTestAdmin(admin.ModelAdmin):
-    """Test a step's template (arm A) against variant templates, e.g. the same email with another subject."""
+    """Tests are set up from the step on the campaign page ("Set up A/B test"); this list shows them all."""
 
-    list_display = ["step", "sample_size", "decide_after", "started_at", "decided_at", "winner"]
-    raw_id_fields = ["step"]
-    readonly_fields = ["started_at", "decided_at", "winner", "results"]
+    list_display = ["step", "sample_size", "decide_after", "started_at", "decided_at", "winner", "campaign_page"]
+    list_select_related = ["step__campaign", "winner"]
+    readonly_fields = ["step", "started_at", "decided_at", "winner", "results"]
     inlines = [ABVariantInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Campaign page")
+    def campaign_page(self, obj: ABTest) -> str:
+        url = reverse("admin:campaigns_campaign_change", args=[obj.step.campaign_id]) + "#campaign-ab"
+        return format_html('<a href="{}">{}</a>', url, obj.step.campaign.name)
