@@ -337,3 +337,35 @@ def test_one_campaign_list_in_the_menu_and_old_results_addresses_lead_to_the_cam
     page.goto(f"{base}/admin/journeys/journeycampaign/{campaign.pk}/results/")
     page.wait_for_selector("#campaign-results")
     assert f"/admin/campaigns/campaign/{campaign.pk}/change/" in page.url
+
+
+def test_dashboard_shows_status_labels_money_with_currency_and_one_percent_format(live_server, page, shot, marketer):
+    from campaigns.selectors.dashboard import dashboard_warm
+
+    campaign = active_win_back()
+    step = campaign.steps.order_by("position").first()
+    ada = people(1)[0]
+    now = timezone.now()
+    message = Message.objects.create(
+        customer=ada, campaign=campaign, step=step, status=MessageStatus.SENT, sent_at=now, delivered_at=now
+    )
+    order = Order.objects.create(external_id="SO-9", customer=ada, placed_at=now, total=Decimal("1234.50"))
+    Attribution.objects.create(
+        order=order,
+        message=message,
+        campaign=campaign,
+        step=step,
+        revenue=Decimal("1234.50"),
+        touched_at=now,
+        touch="click",
+    )
+    dashboard_warm()
+    base = live_server.url
+    login(page, base)
+    page.goto(f"{base}/admin/?days=7")
+    shot("dashboard_labels")
+    assert page.inner_text("#tile-revenue") == "€1,234.50"
+    row = page.inner_text("#dashboard-campaigns tbody tr")
+    assert row.startswith(f"{campaign.name}\tActive\t1\t") and "€1,234.50" in row
+    assert "\tactive\t" not in row
+    assert re.fullmatch(r"\d+\.\d%", page.inner_text("#tile-open"))
