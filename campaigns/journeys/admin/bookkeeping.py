@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from campaigns.journeys.models import ABTest, ABVariant, Attribution, CouponCode, Deferral
-from campaigns.selectors.campaign_page import DEFERRAL_OUTCOMES
+from campaigns.selectors.campaign_page import DEFERRAL_OUTCOMES, duration_words
+from campaigns.templatetags.marketing_admin import money
 from config.admin_base import ReadOnlyAdmin
 
 
@@ -41,9 +42,18 @@ class CouponCodeAdmin(admin.ModelAdmin):
 class AttributionAdmin(ReadOnlyAdmin):
     allow_delete = True
 
-    list_display = ["order", "campaign", "step", "revenue", "touch", "touched_at"]
+    list_display = ["order", "message", "campaign", "step", "revenue_money", "touch_words", "touched_at"]
     list_filter = ["campaign", "touch"]
+    list_select_related = ["order", "campaign", "step__campaign", "message__customer", "message__step__campaign"]
     raw_id_fields = ["order", "message", "step"]
+
+    @admin.display(description="Revenue", ordering="revenue")
+    def revenue_money(self, obj: Attribution) -> str:
+        return money(obj.revenue, obj.order.currency)
+
+    @admin.display(description="Credited for", ordering="touch")
+    def touch_words(self, obj: Attribution) -> str:
+        return {"click": "a human click", "open": "a human open"}.get(obj.touch, obj.touch)
 
 
 class ABVariantInline(admin.TabularInline):
@@ -56,13 +66,17 @@ class ABVariantInline(admin.TabularInline):
 class ABTestAdmin(admin.ModelAdmin):
     """Tests are set up from the step on the campaign page ("Set up A/B test"); this list shows them all."""
 
-    list_display = ["step", "sample_size", "decide_after", "started_at", "decided_at", "winner", "campaign_page"]
+    list_display = ["step", "sample_size", "decide_after_words", "started_at", "decided_at", "winner", "campaign_page"]
     list_select_related = ["step__campaign", "winner"]
     readonly_fields = ["step", "started_at", "decided_at", "winner", "results"]
     inlines = [ABVariantInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description="Picks the winner after", ordering="decide_after")
+    def decide_after_words(self, obj: ABTest) -> str:
+        return duration_words(obj.decide_after)
 
     @admin.display(description="Campaign page")
     def campaign_page(self, obj: ABTest) -> str:
