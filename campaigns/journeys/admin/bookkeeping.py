@@ -33,6 +33,7 @@ class CouponCodeAdmin(admin.ModelAdmin):
     """Import codes into a pool (pool name + code) to have steps hand them out one per recipient."""
 
     list_display = ["code", "pool", "message", "assigned_at"]
+    list_select_related = ["message__customer", "message__campaign", "message__step__campaign"]
     list_filter = ["pool"]
     search_fields = ["code"]
     raw_id_fields = ["message"]
