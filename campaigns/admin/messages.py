@@ -124,6 +124,9 @@ class EnrollmentAdmin(LinkedRowsMixin, admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     inlines = [EnrollmentMessages]
 
+    class Media:
+        css = {"all": ["campaigns/admin_dashboard.css"]}
+
     def get_readonly_fields(self, request: HttpRequest, obj: Enrollment | None = None) -> list[str]:
         return [field.name for field in Enrollment._meta.fields]
 
