@@ -104,6 +104,7 @@ class Campaign(models.Model):
     reentry_days = models.PositiveIntegerField(default=30)
     holdout_percent = models.PositiveSmallIntegerField(default=10)
     is_transactional = models.BooleanField(default=False, help_text="Exempt from sunset (e.g. cart reminders).")
+    recipe = models.CharField(max_length=32, blank=True, editable=False, help_text="The recipe it was created from.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -130,7 +131,7 @@ class Step(models.Model):
         constraints = [models.UniqueConstraint(fields=["campaign", "position"], name="step_unique_position")]
 
     def __str__(self) -> str:
-        return f"{self.campaign.name} #{self.position}"
+        return f"{self.campaign.name}, step {self.position}"
 
 
 class EnrollmentStatus(models.TextChoices):
@@ -157,7 +158,9 @@ class Enrollment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.campaign} journey of {self.customer} ({self.get_status_display()})"
+        """Ada Lovelace in Win-back (entered 3 Nov)."""
+        entered = timezone.localtime(self.entered_at)
+        return f"{customer_label(self.customer)} in {self.campaign.name} (entered {entered.day} {entered:%b})"
 
 
 class MessageStatus(models.TextChoices):
@@ -221,4 +224,13 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Message {self.pk} ({self.status})"
+        """Win-back, step 2 to Ada Lovelace (Sent 3 Nov)."""
+        what = str(self.step) if self.step_id else (self.campaign.name if self.campaign_id else "Test email")
+        moment = self.sent_at or self.created_at
+        when = f" {timezone.localtime(moment).day} {timezone.localtime(moment):%b}" if moment else ""
+        return f"{what} to {customer_label(self.customer)} ({self.get_status_display()}{when})"
+
+
+def customer_label(customer: Customer) -> str:
+    """The customer's name, else their address."""
+    return customer.full_name or customer.email

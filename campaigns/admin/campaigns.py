@@ -18,22 +18,24 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 
+from campaigns.admin.campaign_ab import ab_test_setup_view
 from campaigns.journeys.selectors.engagement import condition_errors
 from campaigns.journeys.services.offers import offer_errors
 from campaigns.models import Campaign, CampaignKind, Segment, Step
 from campaigns.selectors.campaign_page import (
     campaign_audience_count,
     campaign_history,
-    campaign_progress,
     campaign_report,
     campaign_status_counts,
     segment_audience_count,
 )
+from campaigns.selectors.campaign_progress import campaign_progress
 from campaigns.services import campaign_admin as actions
 from campaigns.services.sending import CampaignNotSendable, campaign_send_now
 from customers.models import Customer
 
 RECENT_CUSTOMERS = 20
+CHART_SERIES = ("labels", "sent", "delivered", "opened_human", "clicked_human", "orders", "revenue")
 
 
 class StepForm(forms.ModelForm):
@@ -109,15 +111,15 @@ class CampaignAdmin(admin.ModelAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
         return CampaignChangeList
 
-    @admin.display(description="sent")
+    @admin.display(description="Sent")
     def sent(self, obj: Campaign) -> int:
         return obj.message_counts.get("sent", 0)
 
-    @admin.display(description="queued")
+    @admin.display(description="Queued")
     def queued(self, obj: Campaign) -> int:
         return obj.message_counts.get("queued", 0)
 
-    @admin.display(description="unknown outcome")
+    @admin.display(description="Unknown outcome")
     def unknown(self, obj: Campaign) -> int:
         return obj.message_counts.get("unknown", 0)
 
@@ -176,6 +178,11 @@ class CampaignAdmin(admin.ModelAdmin):
         return [
             path("<int:pk>/do/<str:name>/", wrap(self.action_view), name="campaigns_campaign_action"),
             path("<int:pk>/progress/", wrap(self.progress_view), name="campaigns_campaign_progress"),
+            path(
+                "<int:pk>/steps/<int:step_pk>/ab-test/",
+                wrap(lambda request, pk, step_pk: ab_test_setup_view(self, request, pk, step_pk)),
+                name="campaigns_campaign_ab_test",
+            ),
             path("audience/", wrap(self.audience_view), name="campaigns_campaign_audience"),
             *super().get_urls(),
         ]
@@ -226,7 +233,10 @@ class CampaignAdmin(admin.ModelAdmin):
             "audience_url": reverse("admin:campaigns_campaign_audience"),
             "progress_poll_ms": settings.ADMIN_PROGRESS_POLL_MS,
             "progress_url": reverse("admin:campaigns_campaign_progress", args=[campaign.pk]),
-            "results_url": reverse("admin:journeys_campaign_results", args=[campaign.pk]),
+            "chart_data": {key: report["by_day"][key] for key in CHART_SERIES},
+            "currency": settings.SHOP_CURRENCY,
+            "time_zone": settings.TIME_ZONE,
+            "trigger_event_words": " or ".join(e.strip().replace("_", " ") for e in campaign.trigger_event.split(",")),
             "recent_customers": Customer.objects.order_by("-id").only("id", "email")[:RECENT_CUSTOMERS],
             "can_change": self.has_change_permission(request, campaign),
             "can_add": self.has_add_permission(request),

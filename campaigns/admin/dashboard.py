@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from campaigns.selectors.dashboard import PERIODS, dashboard_overview, deliverability_health
@@ -23,6 +24,7 @@ def dashboard_context(request: HttpRequest) -> dict:
         "dashboard": overview,
         "health": deliverability_health(overview["rates"]),
         "periods": PERIODS,
+        "currency": settings.SHOP_CURRENCY,
         "chart_data": {
             "series": overview["series"],
             "lifecycle": overview["lifecycle"],

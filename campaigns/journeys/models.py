@@ -58,7 +58,7 @@ class Attribution(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"Order {self.order_id} -> message {self.message_id}"
+        return f"Order {self.order} credited to {self.message}"
 
 
 class JourneyCampaign(Campaign):

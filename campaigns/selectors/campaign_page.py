@@ -1,4 +1,6 @@
-"""Reads for the campaign page: the journey in words, the per-step funnel, A/B arms, waits and skips, progress."""
+"""Reads for the campaign page: the journey in words, the per-step funnel, A/B arms, waits and skips.
+
+Live progress is in campaign_progress.py, results over time in campaign_results.py."""
 
 from __future__ import annotations
 
@@ -10,20 +12,18 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db.models import Case, CharField, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Left, StrIndex
-from django.utils import timezone
 
 from campaigns.journeys.models import ABTest, Deferral
 from campaigns.journeys.rules import RuleError
 from campaigns.journeys.selectors.results import campaign_attributed_revenue, campaign_incrementality
 from campaigns.journeys.selectors.segments import segment_count
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus, Segment, Step
+from campaigns.selectors.campaign_progress import cap_reason_words, progress_by_step
+from campaigns.selectors.campaign_results import campaign_results_by_day
 from campaigns.selectors.engagement_counts import engagement_counts
 from tracking.selectors.stats import Stats
-
-SENT_STATUSES = (MessageStatus.SENT, MessageStatus.UNKNOWN)
-DONE_STATUSES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SUPPRESSED, MessageStatus.UNKNOWN)
 
 
 def duration_words(value: timedelta) -> str:
@@ -66,34 +66,59 @@ class FunnelRow:
     offer_words: str
     planned: int
     queued: int
+    waiting: int
     skipped: int
+    suppressed: int
+    failed: int
     stats: Stats | None
     conversions: int
     revenue: Decimal
+    ab_test: ABTest | None = None
+
+    def rate(self, name: str) -> float | None:
+        """Human opens and clicks per delivered message (per sent while no delivery is reported)."""
+        if self.stats is None:
+            return None
+        base = self.stats.delivered or self.stats.sent
+        return getattr(self.stats, name) / base if base else None
+
+    @property
+    def delivered_rate(self) -> float | None:
+        return self.stats.delivered / self.stats.sent if self.stats and self.stats.sent else None
+
+    @property
+    def open_rate(self) -> float | None:
+        return self.rate("opened_human")
+
+    @property
+    def click_rate(self) -> float | None:
+        return self.rate("clicked_human")
 
 
 def campaign_funnel(*, campaign: Campaign) -> list[FunnelRow]:
     """One row per step: the journey in words and its funnel, planned → sent → delivered → human
     opens → human clicks → attributed orders and revenue."""
-    steps = list(campaign.steps.select_related("template").order_by("position"))
-    counts = {
+    steps = list(campaign.steps.select_related("template", "ab_test").order_by("position"))
+    statuses = {
         row["step_id"]: row
         for row in Message.objects.filter(campaign=campaign, is_test=False)
         .order_by()
         .values("step_id")
         .annotate(
-            planned=Count("pk"),
-            queued=Count("pk", filter=Q(status=MessageStatus.QUEUED)),
+            planned=Count("pk", filter=~Q(status=MessageStatus.SKIPPED)),
             skipped=Count("pk", filter=Q(status=MessageStatus.SKIPPED)),
+            suppressed=Count("pk", filter=Q(status=MessageStatus.SUPPRESSED)),
+            failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
         )
     }
+    waiting = progress_by_step(campaign=campaign)
     # Same figures as tracking's step_stats, grouped from the event side (fast on big campaigns).
-    counts = engagement_counts(where={"campaign_id": campaign.pk, "is_test": False}, fields=["step_id"])
-    stats = {key[0]: Stats(key[0], **row) for key, row in counts.items()}
+    engagement = engagement_counts(where={"campaign_id": campaign.pk, "is_test": False}, fields=["step_id"])
+    stats = {key[0]: Stats(key[0], **row) for key, row in engagement.items()}
     revenue = {row["step_id"]: row for row in campaign_attributed_revenue(campaign)["steps"]}
     rows = []
     for step in steps:
-        count, money = counts.get(step.pk, {}), revenue.get(step.pk, {})
+        count, money, wait = statuses.get(step.pk, {}), revenue.get(step.pk, {}), waiting.get(step.pk, {})
         anchor = "after entering" if step.delay_from == "entry" else "after the previous step"
         delay = duration_words(step.delay)
         rows.append(
@@ -103,51 +128,96 @@ def campaign_funnel(*, campaign: Campaign) -> list[FunnelRow]:
                 condition_words=_condition_words(step.condition),
                 offer_words=_offer_words(step.offer),
                 planned=count.get("planned", 0),
-                queued=count.get("queued", 0),
+                queued=wait.get("queued", 0),
+                waiting=wait.get("waiting", 0),
                 skipped=count.get("skipped", 0),
+                suppressed=count.get("suppressed", 0),
+                failed=count.get("failed", 0),
                 stats=stats.get(step.pk),
                 conversions=money.get("orders", 0),
                 revenue=money.get("revenue") or Decimal("0"),
+                ab_test=getattr(step, "ab_test", None),
             )
         )
     return rows
 
 
 def campaign_ab_results(*, campaign: Campaign) -> list[dict]:
-    """Per A/B-tested step, each arm's sent, human opens and clicks (live until decided)."""
-    tests = ABTest.objects.filter(step__campaign=campaign).select_related("step", "winner").order_by("step__position")
+    """Per A/B-tested step, every arm (listed from the moment the test exists) with its sent, human
+    opens and clicks. Only messages sent as part of the test count: those queued before it started
+    belong to no arm."""
+    tests = (
+        ABTest.objects.filter(step__campaign=campaign)
+        .select_related("step__template", "winner")
+        .prefetch_related("variants__template")
+        .order_by("step__position")
+    )
     results = []
     for test in tests:
-        where = {"step_id": test.step_id, "is_test": False, "template_version__isnull": False}
-        counts = engagement_counts(where=where, fields=["template_version__template__name"])
-        arms = {key[0]: Stats(key[0], **row) for key, row in counts.items()}
-        results.append(
-            {
-                "test": test,
-                "arms": [
-                    {
-                        "name": name,
-                        "sent": row.sent,
-                        "opened_human": row.opened_human,
-                        "clicked_human": row.clicked_human,
-                        "click_rate": row.clicked_human / row.sent if row.sent else None,
-                        "winner": test.winner is not None and test.winner.name == name,
-                    }
-                    for name, row in sorted(arms.items(), key=lambda item: str(item[0]))
-                ],
+        arms_templates = [test.step.template, *(v.template for v in test.variants.all())]
+        counted: dict = {}
+        if test.started_at is not None:
+            where = {
+                "step_id": test.step_id,
+                "is_test": False,
+                "template_version__isnull": False,
+                "created_at__gte": test.started_at,
             }
-        )
+            counts = engagement_counts(where=where, fields=["template_version__template_id"])
+            counted = {key[0]: Stats(key[0], **row) for key, row in counts.items()}
+        arms = []
+        for index, template in enumerate(arms_templates):
+            row = counted.get(template.pk)
+            sent = row.sent if row else 0
+            clicks = row.clicked_human if row else 0
+            base = (row.delivered or row.sent) if row else 0
+            arms.append(
+                {
+                    "label": f"Arm {chr(ord('A') + index)}",
+                    "template": template,
+                    "subject": template.subject,
+                    "sent": sent,
+                    "opened_human": row.opened_human if row else 0,
+                    "clicked_human": clicks,
+                    "click_rate": clicks / base if base else None,
+                    "winner": test.winner_id == template.pk,
+                }
+            )
+        results.append({"test": test, "arms": arms})
     return results
+
+
+SKIP_REASONS = {
+    "holdout": "In the holdout group (not mailed, to measure lift)",
+    "condition not met": "Step condition not met",
+    "sunset": "Sunset: not engaged for a long time",
+    "frequency cap": "Frequency cap: waited too long, expired",
+    "frequency_cap": "Frequency cap: waited too long, expired",
+    "offer": "No coupon code left in the pool",
+    "invalid step settings": "Step settings are invalid",
+    "no reason recorded": "No reason recorded",
+}
+DEFERRAL_OUTCOMES = {"": "Still waiting", "sent": "Sent later", "expired": "Expired (skipped)", "preempted": "Moved"}
+
+
+def skip_reason_words(reason: str) -> str:
+    """The short reason code before ':' in Message.error, in staff's words."""
+    return SKIP_REASONS.get(reason, reason[:1].upper() + reason[1:].replace("_", " "))
 
 
 def campaign_waits_and_skips(*, campaign: Campaign) -> dict[str, list[dict]]:
     """Frequency-cap deferrals (by reason and outcome) and skipped messages (by the reason before ':')."""
-    deferrals = list(
-        Deferral.objects.filter(step__campaign=campaign)
+    deferrals = [
+        {
+            **row,
+            "reason_label": cap_reason_words(row["reason"]),
+            "outcome_label": DEFERRAL_OUTCOMES.get(row["outcome"], row["outcome"]),
+        }
+        for row in Deferral.objects.filter(step__campaign=campaign)
         .values("reason", "outcome")
         .annotate(enrollments=Count("pk"), times=Sum("times"))
         .order_by("-enrollments")
-    )
+    ]
     colon = StrIndex("error", Value(":"))
     reason = Case(
         When(error="", then=Value("no reason recorded")),
@@ -155,20 +225,21 @@ def campaign_waits_and_skips(*, campaign: Campaign) -> dict[str, list[dict]]:
         default=F("error"),
         output_field=CharField(),
     )
-    skipped = list(
-        Message.objects.filter(campaign=campaign, status=MessageStatus.SKIPPED, is_test=False)
+    skipped = [
+        {**row, "label": skip_reason_words(row["reason"])}
+        for row in Message.objects.filter(campaign=campaign, status=MessageStatus.SKIPPED, is_test=False)
         .annotate(reason=reason)
         .values("reason")
         .annotate(messages=Count("pk"))
         .order_by("-messages")
-    )
+    ]
     return {"deferrals": deferrals, "skipped": skipped}
 
 
 def campaign_report(*, campaign: Campaign, fresh: bool = False) -> dict:
     """Funnel, holdout comparison, A/B arms, waits and skips: cached per campaign, recomputed by beat."""
     # Saving the campaign (its form with the steps inline, or an action) bumps updated_at: a new key.
-    key = f"campaign-report:v1:{campaign.pk}:{campaign.updated_at.timestamp()}"
+    key = f"campaign-report:v2:{campaign.pk}:{campaign.updated_at.timestamp()}"
     report = None if fresh else cache.get(key)
     if report is None:
         report = {
@@ -176,6 +247,8 @@ def campaign_report(*, campaign: Campaign, fresh: bool = False) -> dict:
             "lift": campaign_incrementality(campaign),
             "ab_results": campaign_ab_results(campaign=campaign),
             "waits": campaign_waits_and_skips(campaign=campaign),
+            "by_day": campaign_results_by_day(campaign=campaign),
+            "revenue_total": campaign_attributed_revenue(campaign),
         }
         cache.set(key, report, settings.ADMIN_DASHBOARD_CACHE_SECONDS)
     return report
@@ -205,36 +278,6 @@ def segment_audience_count(*, segment: Segment) -> int | None:
 def campaign_audience_count(*, campaign: Campaign) -> int | None:
     """The campaign's audience now (None without a segment)."""
     return segment_audience_count(segment=campaign.segment) if campaign.segment_id else None
-
-
-def campaign_progress(*, campaign: Campaign) -> dict:
-    """Sending progress: done / total of the planned messages, the rate over the last minute, an ETA."""
-    now = timezone.now()
-    window = timedelta(seconds=60)
-    totals = Message.objects.filter(campaign=campaign, is_test=False).aggregate(
-        total=Count("pk", filter=~Q(status=MessageStatus.SKIPPED)),
-        done=Count("pk", filter=Q(status__in=DONE_STATUSES)),
-        sent=Count("pk", filter=Q(status__in=SENT_STATUSES)),
-        failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
-        queued=Count("pk", filter=Q(status=MessageStatus.QUEUED)),
-        sending=Count("pk", filter=Q(status=MessageStatus.SENDING)),
-        recent=Count("pk", filter=Q(sent_at__gte=now - window), output_field=IntegerField()),
-    )
-    rate = totals["recent"] / window.total_seconds()
-    left = totals["queued"] + totals["sending"]
-    return {
-        "status": campaign.status,
-        "total": totals["total"],
-        "done": totals["done"],
-        "sent": totals["sent"],
-        "failed": totals["failed"],
-        "queued": totals["queued"],
-        "sending": totals["sending"],
-        "percent": round(100.0 * totals["done"] / totals["total"], 1) if totals["total"] else 0.0,
-        "rate_per_second": round(rate, 2),
-        "eta_seconds": round(left / rate) if rate > 0 and left else None,
-        "active": left > 0,
-    }
 
 
 def campaign_status_counts(*, campaign_ids: list[int]) -> dict[int, dict[str, int]]:

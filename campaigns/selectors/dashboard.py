@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from campaigns.journeys.models import Attribution
 from campaigns.journeys.selectors.results import campaign_incrementality
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignStatus
 from campaigns.selectors.engagement_counts import engagement_counts
 from customers.metrics.dashboard import metrics_overview
 from tracking.selectors.feedback import temporary_block_count
@@ -174,6 +174,7 @@ def _compute(days: int) -> dict:
                 "id": pk,
                 "name": names.get(pk, f"#{pk}"),
                 "status": statuses.get(pk, ""),
+                "status_label": CampaignStatus(statuses[pk]).label if pk in statuses else "",
                 "sent": row.sent,
                 "open_rate_human": row_rates["open_rate_human"],
                 "click_rate_human": row_rates["click_rate_human"],
@@ -214,7 +215,7 @@ def dashboard_overview(*, days: int, fresh: bool = False) -> dict:
     """The dashboard's figures for the last `days` days (7, 30 or 90), from the cache when warm."""
     if days not in PERIODS:
         raise ValueError(f"days must be one of {PERIODS}")
-    key = f"admin-dashboard:v1:{days}"
+    key = f"admin-dashboard:v2:{days}"
     found = None if fresh else cache.get(key)
     if found is None:
         found = _compute(days)

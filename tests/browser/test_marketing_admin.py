@@ -86,7 +86,7 @@ def test_marketer_runs_a_campaign_from_recipe_to_dashboard(live_server, page, sh
         Message(customer=c, campaign=campaign, step=step, status=MessageStatus.QUEUED) for c in customers
     )
     Message.objects.filter(campaign=campaign, customer__in=customers[:4]).update(status=MessageStatus.SENT, sent_at=now)
-    page.wait_for_function("document.getElementById('progress-text').textContent.startsWith('4 / 6')")
+    page.wait_for_function("document.getElementById('progress-text').textContent.startsWith('4 of 6 finished')")
     width = page.evaluate("parseFloat(document.getElementById('progress-bar').style.width)")
     assert 60 < width < 70
     shot("04_campaign_progress")

@@ -54,14 +54,18 @@ def test_segment_pages_show_counts_and_script(staff, customer):
 
 
 def test_create_from_recipe_button_and_results_page(staff):
-    listing = staff.get(reverse("admin:journeys_journeycampaign_changelist"))
+    old_list = staff.get(reverse("admin:journeys_journeycampaign_changelist"))
+    assert old_list.status_code == 302 and old_list["Location"] == reverse("admin:campaigns_campaign_changelist")
+    listing = staff.get(reverse("admin:campaigns_campaign_changelist"))
     assert "Create from recipe" in listing.content.decode()
     assert "Win-back" in staff.get(reverse("admin:journeys_recipes")).content.decode()
     response = staff.post(reverse("admin:journeys_recipes"), {"recipe": "win_back"})
     campaign = Campaign.objects.get(name="Win-back")
     assert response.status_code == 302 and campaign.steps.count() == 3
-    results = staff.get(reverse("admin:journeys_campaign_results", args=[campaign.pk]))
-    assert results.status_code == 200 and "Incrementality" in results.content.decode()
+    results = staff.get(reverse("admin:journeys_campaign_results", args=[campaign.pk]), follow=True)
+    page = results.content.decode()
+    assert results.redirect_chain[-1][0].startswith(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+    assert "Results over time" in page and "Holdout comparison" in page
 
 
 def test_goal_event_from_the_api_ends_journeys_at_once(campaign, customer, order):

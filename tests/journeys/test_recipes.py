@@ -7,7 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from campaigns.journeys.models import CouponCode
-from campaigns.journeys.services.recipes import RecipeError, campaign_create_from_recipe
+from campaigns.journeys.services.recipes import RecipeAlreadyRunning, RecipeError, campaign_create_from_recipe
 from campaigns.journeys.services.tick import journeys_tick
 from campaigns.models import Campaign, CampaignStatus, Enrollment, Message, MessageStatus
 from campaigns.rendering import message_render
@@ -193,3 +193,17 @@ def test_category_best_sellers_load_on_first_use_even_just_after_boot(customer, 
     monkeypatch.setattr(time, "monotonic", lambda: 5.0)
     best = message_context.best_sellers_by_category(timezone.now() - timedelta(days=90))
     assert [p["sku"] for p in best["shoes"]] == ["shoe-1"]
+
+
+def test_a_running_recipe_is_created_again_only_when_asked():
+    first = activate("win_back")
+    with pytest.raises(RecipeAlreadyRunning) as refused:
+        campaign_create_from_recipe(recipe="win_back", user=None)
+    assert refused.value.running == first and Campaign.objects.count() == 1
+    again = campaign_create_from_recipe(recipe="win_back", user=None, again=True)
+    assert again[0].name == "Win-back (2)" and again[0].recipe == "win_back"
+
+
+def test_a_draft_from_the_recipe_does_not_block_another():
+    campaign_create_from_recipe(recipe="win_back", user=None)
+    assert len(campaign_create_from_recipe(recipe="win_back", user=None)) == 1

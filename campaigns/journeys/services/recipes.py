@@ -5,11 +5,21 @@ from __future__ import annotations
 from django.db import transaction
 
 from campaigns.journeys.recipes import PRIORITY, RECIPES
+from campaigns.journeys.selectors.recipes import recipe_running_campaigns
 from campaigns.models import Campaign, CampaignStatus, Segment, Step, Template
 
 
 class RecipeError(ValueError):
     pass
+
+
+class RecipeAlreadyRunning(RecipeError):
+    """The recipe's campaigns already run: a second copy would mail the same people twice."""
+
+    def __init__(self, recipe: str, running: list[Campaign]) -> None:
+        self.recipe, self.running = recipe, running
+        names = ", ".join(f"“{c.name}”" for c in running)
+        super().__init__(f"{RECIPES[recipe]['title']} is already running: {names}.")
 
 
 def _templates(names: set[str]) -> dict[str, Template]:
@@ -44,10 +54,16 @@ def _unique_name(name: str) -> str:
 
 
 @transaction.atomic
-def campaign_create_from_recipe(*, recipe: str, user=None) -> list[Campaign]:
-    """Create the recipe's campaigns (draft) with segment, steps and defaults; returns them."""
+def campaign_create_from_recipe(*, recipe: str, user=None, again: bool = False) -> list[Campaign]:
+    """Create the recipe's campaigns (draft) with segment, steps and defaults; returns them.
+
+    Raises RecipeAlreadyRunning when a campaign from the recipe is active or paused, unless
+    `again` says staff saw that and want another copy.
+    """
     if recipe not in RECIPES:
         raise RecipeError(f"Unknown recipe {recipe!r}; choose one of {sorted(RECIPES)}")
+    if not again and (running := recipe_running_campaigns(recipe=recipe)):
+        raise RecipeAlreadyRunning(recipe, running)
     specs = RECIPES[recipe]["campaigns"]
     templates = _templates({step["template"] for spec in specs for step in spec["steps"]})
     campaigns = []
@@ -64,6 +80,7 @@ def campaign_create_from_recipe(*, recipe: str, user=None) -> list[Campaign]:
             priority=PRIORITY[spec["kind"]],
             reentry_days=spec["reentry_days"],
             is_transactional=spec.get("is_transactional", False),
+            recipe=recipe,
         )
         Step.objects.bulk_create(
             Step(

@@ -1,16 +1,15 @@
 // Live sending progress on the campaign page: polls the admin's JSON endpoint while mail is going out.
+// Every figure and sentence comes formatted from the server; this only puts them in place.
 (function () {
   "use strict";
-  function words(seconds) {
-    if (seconds === null) return "—";
-    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-    return h ? h + "h " + m + "m" : m ? m + "m " + s + "s" : s + "s";
-  }
+  var NAMES = ["queued", "waiting", "sending", "sent", "unknown", "suppressed", "failed", "skipped"];
+  function number(n) { return Number(n).toLocaleString("en-US"); }
   function start() {
     var box = document.getElementById("campaign-progress");
     if (!box) return;
     var bar = document.getElementById("progress-bar");
     var text = document.getElementById("progress-text");
+    var waits = document.getElementById("progress-waits");
     var status = document.getElementById("campaign-status");
     var every = parseInt(box.dataset.pollMs, 10) || 2000;
     function poll() {
@@ -19,11 +18,21 @@
         .then(function (p) {
           if (!p) return;
           bar.style.width = p.percent + "%";
-          text.textContent = p.done + " / " + p.total + " done (" + p.percent + "%) · " + p.sent + " sent, " +
-            p.failed + " failed, " + p.queued + " queued · " + p.rate_per_second + "/s · ETA " + words(p.eta_seconds);
+          text.textContent = p.summary;
+          NAMES.forEach(function (name) {
+            var cell = document.getElementById("progress-" + name);
+            if (cell) cell.textContent = number(p[name]);
+          });
+          waits.replaceChildren.apply(waits, p.waits.map(function (w) {
+            var item = document.createElement("li");
+            item.textContent = number(w.count) + " waiting: " + w.reason + ", " + w.until;
+            return item;
+          }));
+          document.getElementById("progress-eta-words").textContent = p.eta_words;
+          document.getElementById("progress-rate").textContent = p.rate_per_second;
           box.dataset.active = p.active ? "1" : "0";
           box.dataset.polls = String((parseInt(box.dataset.polls, 10) || 0) + 1);
-          if (status && p.status) status.textContent = p.status.charAt(0).toUpperCase() + p.status.slice(1);
+          if (status && p.status_label) status.textContent = p.status_label;
         })
         .catch(function () {})
         .finally(function () { setTimeout(poll, every); });
