@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 
 from campaigns.journeys.selectors.engagement import condition_errors
+from campaigns.journeys.services.arbitration import sunset_rule_words
 from campaigns.journeys.services.offers import offer_errors
 from campaigns.models import Campaign, CampaignKind, Segment, Step
 from campaigns.selectors.campaign_page import (
@@ -27,6 +28,7 @@ from campaigns.selectors.campaign_page import (
     campaign_progress,
     campaign_report,
     campaign_status_counts,
+    campaign_sunset_exceptions,
     segment_audience_count,
 )
 from campaigns.services import campaign_admin as actions
@@ -222,6 +224,8 @@ class CampaignAdmin(admin.ModelAdmin):
             **report,
             "audience_count": campaign_audience_count(campaign=campaign),
             "history": campaign_history(campaign=campaign),
+            "sunset_rule": sunset_rule_words(campaign=campaign),
+            "sunset_exceptions": campaign_sunset_exceptions(campaign=campaign),
             "progress": campaign_progress(campaign=campaign),
             "audience_url": reverse("admin:campaigns_campaign_audience"),
             "progress_poll_ms": settings.ADMIN_PROGRESS_POLL_MS,

@@ -21,6 +21,7 @@ from config.admin_base import ReadOnlyAdmin
 from customers.metrics.audiences import FORMATS, AudienceError, audience_csv_lines, audience_customers
 from customers.metrics.dashboard import metrics_overview
 from customers.models import LifecycleStage, ModelFit, RfmSegment
+from customers.selectors import consent_policy_summary
 
 
 def _audience_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -48,8 +49,10 @@ class AudienceExportForm(forms.Form):
 class ModelFitAdmin(ReadOnlyAdmin):
     allow_delete = True
 
-    list_display = ("kind", "as_of", "fitted_at", "n_customers", "converged", "parameters", "log_likelihood", "note")
-    list_filter = ("kind", "converged")
+    list_display = (
+        "kind", "as_of", "fitted_at", "is_backtest", "n_customers", "converged", "parameters", "log_likelihood", "note"
+    )  # fmt: skip
+    list_filter = ("kind", "converged", "is_backtest")
     date_hierarchy = "fitted_at"
     readonly_fields = [f.name for f in ModelFit._meta.fields]
     change_list_template = "admin/customers/metrics/modelfit_change_list.html"
@@ -78,6 +81,7 @@ class ModelFitAdmin(ReadOnlyAdmin):
             "title": "Customer metrics",
             "opts": self.model._meta,
             "overview": metrics_overview(),
+            "consent_policy": consent_policy_summary(),
             "can_recompute": request.user.has_perm("customers.change_customer"),
         }
         return TemplateResponse(request, "admin/customers/metrics/dashboard.html", context)
@@ -112,5 +116,6 @@ class ModelFitAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
             "form": form,
             "formats": {name: fmt.header for name, fmt in FORMATS.items()},
+            "consent_policy": consent_policy_summary(),
         }
         return TemplateResponse(request, "admin/customers/metrics/export_audience.html", context)

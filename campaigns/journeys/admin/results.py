@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from campaigns.journeys.models import JourneyCampaign
 from campaigns.journeys.recipes import RECIPES
 from campaigns.journeys.selectors.results import campaign_attributed_revenue, campaign_incrementality
+from campaigns.journeys.services.arbitration import sunset_rule_words
 from campaigns.journeys.services.recipes import RecipeError, campaign_create_from_recipe
 from config.admin_base import ReadOnlyAdmin
 
@@ -39,6 +40,7 @@ class JourneyCampaignAdmin(ReadOnlyAdmin):
             "campaign": campaign,
             "revenue": campaign_attributed_revenue(campaign),
             "lift": campaign_incrementality(campaign),
+            "sunset_rule": sunset_rule_words(campaign=campaign),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/journeys/journeycampaign/results.html", context)
