@@ -25,6 +25,7 @@ RULE = "except win-back, which may mail each lapsed customer once per lapse (sin
 
 @pytest.fixture
 def staff(page, live_server):
+    page.set_default_timeout(30_000)  # the campaign page is heavy on a loaded machine
     User.objects.create_superuser("ops", "ops@shop.example", "secret-pw")
     cache.clear()
     page.goto(f"{live_server.url}/admin/login/?next=/admin/")
