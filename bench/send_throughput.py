@@ -69,7 +69,8 @@ def seed(count: int):
     from customers.models import Customer
 
     Customer.objects.bulk_create(
-        [Customer(email=f"bench{i}@example.test", first_name=f"Name{i}") for i in range(count)], batch_size=1000
+        [Customer(email=f"bench{i}@example.test", first_name=f"Name{i}", consent="granted") for i in range(count)],
+        batch_size=1000,
     )
     template = Template.objects.create(name="Bench", subject="Hi", mjml="<mjml></mjml>", is_valid=True)
     html = (

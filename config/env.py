@@ -70,3 +70,14 @@ def env_currency(name: str, default: str) -> str:
     if len(code) != 3 or code not in list_currencies():
         raise EnvError(f"{name} must be an ISO 4217 currency code such as EUR or USD, not {raw!r}")
     return code
+
+
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    """One of `choices` (case-insensitive); anything else stops start-up with the valid values."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise EnvError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return value

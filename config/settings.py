@@ -13,7 +13,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_currency, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_currency, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -300,6 +300,11 @@ CELERY_BEAT_SCHEDULE["customers.compute_metrics"] = {
     "options": {"expires": 6 * 3600},
 }
 
+# Consent: who may receive marketing mail. opt_in: only customers who granted consent.
+# soft_opt_in: also buyers (at least one order) whose consent is unknown; refused consent never mails.
+CONSENT_POLICIES = ("opt_in", "soft_opt_in")
+CONSENT_POLICY = env_choice("CONSENT_POLICY", CONSENT_POLICIES, "opt_in")
+
 # Event API and imports
 EVENT_API_RATE_PER_MINUTE = env_int("EVENT_API_RATE_PER_MINUTE", 600)  # requests per API key per minute; 0 = no limit
 EVENT_API_MAX_BODY_BYTES = env_int("EVENT_API_MAX_BODY_BYTES", 10_000_000)  # largest accepted request body
@@ -314,7 +319,8 @@ DEFERRAL_EXPIRY_HOURS = env_int("DEFERRAL_EXPIRY_HOURS", 72)
 # Quiet hours in the customer's own timezone (UTC when unknown): messages wait for the end.
 QUIET_HOURS_START = env_int("QUIET_HOURS_START", 21)
 QUIET_HOURS_END = env_int("QUIET_HOURS_END", 8)
-# Promotional campaigns skip customers unengaged this long (or never engaged after N sends).
+# Promotional campaigns skip customers unengaged this long (or never engaged after N sends),
+# except win-back, which may mail each sunset customer once per lapse (since their last order).
 SUNSET_DAYS = env_int("SUNSET_DAYS", 180)
 SUNSET_MIN_SENDS = env_int("SUNSET_MIN_SENDS", 5)
 # An order within this many days of a human click (or open, if enabled) is attributed.

@@ -121,7 +121,10 @@ class Customer(models.Model):
 
     @property
     def is_mailable(self) -> bool:
-        return self.email_status == EmailStatus.SUBSCRIBED and self.consent != Consent.DENIED
+        """Status and consent policy, as every audience reads them (customers.selectors.customers_mailable)."""
+        from customers.selectors import customers_mailable
+
+        return self.pk is not None and customers_mailable(Customer.objects.filter(pk=self.pk)).exists()
 
 
 class ConsentChange(models.Model):
@@ -272,10 +275,17 @@ class ModelFit(models.Model):
     note = models.CharField(max_length=255, blank=True, help_text="Why the fit was skipped or how it ended.")
     as_of = models.DateTimeField(help_text="Only orders placed before this moment were used.")
     fitted_at = models.DateTimeField(default=dj_timezone.now, db_index=True)
+    is_backtest = models.BooleanField(
+        "back-test",
+        default=False,
+        db_index=True,
+        help_text="Fitted by a back-test (compute_customer_metrics --as-of): kept to compare, never used live.",
+    )
 
     class Meta:
         ordering = ["-fitted_at"]
         get_latest_by = "fitted_at"
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} as of {self.as_of:%Y-%m-%d}"
+        suffix = " (back-test)" if self.is_backtest else ""
+        return f"{self.get_kind_display()} as of {self.as_of:%Y-%m-%d}{suffix}"

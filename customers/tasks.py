@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from customers.metrics.backtest import customer_metrics_backtest
 from customers.metrics.compute import customer_metrics_compute, parse_as_of
 
 
@@ -14,8 +15,14 @@ from customers.metrics.compute import customer_metrics_compute, parse_as_of
     soft_time_limit=settings.METRICS_TASK_TIME_LIMIT - 60,
 )
 def compute_metrics(as_of: str | None = None) -> dict:
-    """Nightly (beat, 02:30 UTC) and on demand from the admin metrics dashboard."""
-    run = customer_metrics_compute(as_of=parse_as_of(as_of) if as_of else None)
+    """Nightly (beat, 02:30 UTC) and on demand from the admin metrics dashboard.
+
+    With `as_of` it is a back-test: a report under VAR_DIR/backtests/, the live figures untouched.
+    """
+    if as_of:
+        test = customer_metrics_backtest(as_of=parse_as_of(as_of))
+        return {"backtest": True, "buyers": test.buyers, "as_of": test.as_of.isoformat(), "report": str(test.report)}
+    run = customer_metrics_compute()
     return {
         "buyers": run.buyers,
         "leads_reset": run.leads_reset,

@@ -20,6 +20,7 @@ from django.urls import path, reverse
 
 from campaigns.admin.campaign_ab import ab_test_setup_view
 from campaigns.journeys.selectors.engagement import condition_errors
+from campaigns.journeys.services.arbitration import sunset_rule_words
 from campaigns.journeys.services.offers import offer_errors
 from campaigns.models import Campaign, CampaignKind, Segment, Step
 from campaigns.selectors.campaign_page import (
@@ -27,6 +28,7 @@ from campaigns.selectors.campaign_page import (
     campaign_history,
     campaign_report,
     campaign_status_counts,
+    campaign_sunset_exceptions,
     segment_audience_count,
 )
 from campaigns.selectors.campaign_progress import campaign_progress
@@ -229,6 +231,8 @@ class CampaignAdmin(admin.ModelAdmin):
             **report,
             "audience_count": campaign_audience_count(campaign=campaign),
             "history": campaign_history(campaign=campaign),
+            "sunset_rule": sunset_rule_words(campaign=campaign),
+            "sunset_exceptions": campaign_sunset_exceptions(campaign=campaign),
             "progress": campaign_progress(campaign=campaign),
             "audience_url": reverse("admin:campaigns_campaign_audience"),
             "progress_poll_ms": settings.ADMIN_PROGRESS_POLL_MS,

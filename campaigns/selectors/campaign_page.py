@@ -19,7 +19,8 @@ from campaigns.journeys.models import ABTest, Deferral
 from campaigns.journeys.rules import RuleError
 from campaigns.journeys.selectors.results import campaign_attributed_revenue, campaign_incrementality
 from campaigns.journeys.selectors.segments import segment_count
-from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus, Segment, Step
+from campaigns.journeys.services.arbitration import SUNSET_WIN_BACK_EXCEPTION
+from campaigns.models import Campaign, CampaignKind, CampaignStatus, Message, MessageStatus, Segment, Step
 from campaigns.selectors.campaign_progress import cap_reason_words, progress_by_step
 from campaigns.selectors.campaign_results import campaign_results_by_day
 from campaigns.selectors.engagement_counts import engagement_counts
@@ -234,6 +235,15 @@ def campaign_waits_and_skips(*, campaign: Campaign) -> dict[str, list[dict]]:
         .order_by("-messages")
     ]
     return {"deferrals": deferrals, "skipped": skipped}
+
+
+def campaign_sunset_exceptions(*, campaign: Campaign) -> int:
+    """Messages of this campaign that went to sunset customers under the win-back exception (once per lapse)."""
+    if campaign.kind != CampaignKind.WIN_BACK:
+        return 0
+    return Message.objects.filter(
+        campaign=campaign, is_test=False, context__sunset_exception=SUNSET_WIN_BACK_EXCEPTION
+    ).count()
 
 
 def campaign_report(*, campaign: Campaign, fresh: bool = False) -> dict:

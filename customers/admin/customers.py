@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -16,6 +16,7 @@ from customers.formatting import money, number, percent
 from customers.labels import consent_source_label
 from customers.metrics.explain import customer_metric_explanations
 from customers.models import Activity, Customer, Order, OrderItem
+from customers.selectors import consent_policy_summary
 from customers.services.consent import consent_apply, customer_set_consent
 from customers.services.imports import customers_import, orders_import
 from customers.services.imports.customers_import import COLUMNS as CUSTOMER_COLUMNS
@@ -189,6 +190,12 @@ class CustomerAdmin(GdprActionsMixin, CsvImportMixin, admin.ModelAdmin):
     @admin.display(description="Engagement score")
     def engagement(self, obj: Customer) -> str:
         return number(obj.engagement_score, 1)
+
+    change_list_template = "admin/customers/customer_change_list.html"
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "consent_policy": consent_policy_summary()}
+        return super().changelist_view(request, extra_context=extra_context)
 
     def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None):
         fieldsets = [

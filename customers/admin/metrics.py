@@ -22,6 +22,7 @@ from customers.formatting import number
 from customers.metrics.audiences import FORMATS, AudienceError, audience_csv_lines, audience_customers
 from customers.metrics.dashboard import metrics_overview
 from customers.models import LifecycleStage, ModelFit, RfmSegment
+from customers.selectors import consent_policy_summary
 
 
 def _audience_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -49,8 +50,10 @@ class AudienceExportForm(forms.Form):
 class ModelFitAdmin(ReadOnlyAdmin):
     allow_delete = True
 
-    list_display = ("kind", "as_of", "fitted_at", "customers", "converged", "parameters", "fit_quality", "note")
-    list_filter = ("kind", "converged")
+    list_display = (
+        "kind", "as_of", "fitted_at", "is_backtest", "customers", "converged", "parameters", "fit_quality", "note"
+    )  # fmt: skip
+    list_filter = ("kind", "converged", "is_backtest")
     date_hierarchy = "fitted_at"
     readonly_fields = [f.name for f in ModelFit._meta.fields]
     change_list_template = "admin/customers/metrics/modelfit_change_list.html"
@@ -87,6 +90,7 @@ class ModelFitAdmin(ReadOnlyAdmin):
             "title": "Customer metrics",
             "opts": self.model._meta,
             "overview": metrics_overview(),
+            "consent_policy": consent_policy_summary(),
             "can_recompute": request.user.has_perm("customers.change_customer"),
         }
         return TemplateResponse(request, "admin/customers/metrics/dashboard.html", context)
@@ -121,5 +125,6 @@ class ModelFitAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
             "form": form,
             "formats": {name: fmt.header for name, fmt in FORMATS.items()},
+            "consent_policy": consent_policy_summary(),
         }
         return TemplateResponse(request, "admin/customers/metrics/export_audience.html", context)

@@ -1,7 +1,8 @@
 """Customer-list audiences for ad platforms: hashed contact lists in Meta's and Google's formats.
 
-Only customers who granted consent, are subscribed, and are not on the hashed suppression
-list are exported. Values are normalised as each platform documents, then SHA-256 hashed
+Only customers the consent policy in force lets us market to (customers_mailable: subscribed,
+and consent granted, or under soft opt-in unknown for buyers) and who are not on the hashed
+suppression list are exported. Values are normalised as each platform documents, then SHA-256 hashed
 (lower-case hex); empty values stay empty rather than hashing "".
 
 - Meta (customer list custom audience; keys EMAIL, FN, LN, COUNTRY): email trimmed and
@@ -29,7 +30,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import QuerySet
 
-from customers.models import Consent, Customer, EmailStatus, LifecycleStage, RfmSegment, SuppressedAddress
+from customers.models import Customer, LifecycleStage, RfmSegment, SuppressedAddress
+from customers.selectors import customers_mailable
 from customers.services.suppression import email_hash
 
 _GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
@@ -133,8 +135,8 @@ def audience_customers(spec: str) -> QuerySet[Customer]:
 
 
 def audience_eligible(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
-    """Consented, subscribed customers (the suppression list is checked per chunk, by hash)."""
-    return queryset.filter(consent=Consent.GRANTED, email_status=EmailStatus.SUBSCRIBED)
+    """Mailable customers under the consent policy (the suppression list is checked per chunk, by hash)."""
+    return customers_mailable(queryset)
 
 
 def audience_rows(queryset: QuerySet[Customer], *, platform: str, chunk: int | None = None) -> Iterator[list[str]]:

@@ -2,8 +2,8 @@
 
 Set-based: one SQL GROUP BY over orders, NumPy over the per-customer summary (RFM,
 lifecycle, model fits and predictions), chunked bulk writes. Customers without an order
-before `as_of` become leads in one UPDATE. `as_of` in the past replays history: only
-orders placed before it count.
+before `as_of` become leads in one UPDATE. This writes the live figures; replaying history
+(`--as-of`) is a back-test (customers.metrics.backtest), which never touches them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
 
 import numpy as np
@@ -46,13 +46,21 @@ class MetricsRun:
 
 
 def parse_as_of(value: str) -> datetime:
-    """A date means its start (00:00 UTC): orders placed that day do not count yet."""
-    moment = parse_datetime(value)
+    """The moment history is cut at: only orders placed before it count.
+
+    A date includes that whole day (UTC): "2025-03-31" cuts at 2025-04-01 00:00 UTC, so an
+    order placed at 23:59 on the 31st counts. A datetime is taken as given (UTC unless it
+    carries an offset).
+    """
+    try:
+        day = parse_date(value.strip())  # first: fromisoformat would read a bare date as its midnight
+        moment = None if day is not None else parse_datetime(value.strip())
+    except ValueError:  # well formed but impossible, e.g. 2025-02-30
+        day = moment = None
+    if day is not None:
+        return datetime.combine(day + timedelta(days=1), dt_time.min, tzinfo=UTC)
     if moment is None:
-        day = parse_date(value)
-        if day is None:
-            raise ValueError(f"not a date or datetime: {value!r}")
-        moment = datetime.combine(day, dt_time.min)
+        raise ValueError(f"not a date (YYYY-MM-DD) or ISO datetime: {value!r}")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -108,6 +116,8 @@ def _exclusive() -> Iterator[bool]:
 
 
 def customer_metrics_compute(*, as_of: datetime | None = None) -> MetricsRun:
+    """Write the live metrics. `as_of` is the clock (default now, a fixed one in tests): to replay
+    history without touching live figures use customers.metrics.backtest."""
     computed_at = timezone.now()
     as_of = as_of or computed_at
     with _exclusive() as acquired:
@@ -126,7 +136,7 @@ def _compute(*, as_of: datetime, computed_at: datetime) -> MetricsRun:
     run.buyers = len(summary)
 
     if run.buyers:
-        columns = _derive(summary, run)
+        columns = metrics_columns(summary, run)
         clock = time.perf_counter()
         writer.write_metrics(
             ids=summary.customer_id.tolist(),
@@ -143,7 +153,7 @@ def _compute(*, as_of: datetime, computed_at: datetime) -> MetricsRun:
     return run
 
 
-def _derive(summary: aggregates.OrderSummary, run: MetricsRun) -> dict[str, list]:
+def metrics_columns(summary: aggregates.OrderSummary, run: MetricsRun, *, backtest: bool = False) -> dict[str, list]:
     clock = time.perf_counter()
     now_epoch = summary.as_of.timestamp()
     n = summary.orders_count
@@ -159,7 +169,9 @@ def _derive(summary: aggregates.OrderSummary, run: MetricsRun) -> dict[str, list
     run.seconds["rfm"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    pred = predict.predict(orders_count=n, aov=aov, t_x_days=span_days, age_days=age_days, as_of=summary.as_of)
+    pred = predict.predict(
+        orders_count=n, aov=aov, t_x_days=span_days, age_days=age_days, as_of=summary.as_of, backtest=backtest
+    )
     run.bg_nbd_fitted = pred.bg_fit.converged
     run.gamma_gamma_fitted = pred.gg_fit.converged
     run.seconds["models"] = time.perf_counter() - clock

@@ -35,7 +35,8 @@ class MetricsOverview:
 
 def metrics_overview() -> MetricsOverview:
     everyone = Customer.objects.all()
-    latest = [ModelFit.objects.filter(kind=kind).order_by("-fitted_at").first() for kind in ModelFitKind.values]
+    live = ModelFit.objects.filter(is_backtest=False).order_by("-fitted_at")
+    latest = [live.filter(kind=kind).first() for kind in ModelFitKind.values]
     return MetricsOverview(
         customers=everyone.count(),
         last_computed_at=everyone.aggregate(m=Max("metrics_computed_at"))["m"],

@@ -44,9 +44,12 @@ def _finite(values: list[float]) -> bool:
     return all(np.isfinite(v) and v > 0 for v in values)
 
 
-def _record(kind: str, as_of: datetime, n: int, fit: btyd.FitResult | None, note: str) -> ModelFit:
+def _record(
+    kind: str, as_of: datetime, n: int, fit: btyd.FitResult | None, note: str, *, backtest: bool = False
+) -> ModelFit:
     params = {} if fit is None else {k: round(v, 6) for k, v in vars(fit.params).items()}
     return ModelFit.objects.create(
+        is_backtest=backtest,
         kind=kind,
         params=params,
         log_likelihood=None if fit is None else fit.log_likelihood,
@@ -58,8 +61,12 @@ def _record(kind: str, as_of: datetime, n: int, fit: btyd.FitResult | None, note
 
 
 def _previous_bgnbd() -> btyd.BgNbdParams | None:
-    """The last parameters that were used: a warm start for tonight's fit."""
-    last = ModelFit.objects.filter(kind=ModelFitKind.BG_NBD, converged=True).order_by("-fitted_at").first()
+    """The last parameters used live: a warm start for tonight's fit (back-tests are never read back)."""
+    last = (
+        ModelFit.objects.filter(kind=ModelFitKind.BG_NBD, converged=True, is_backtest=False)
+        .order_by("-fitted_at")
+        .first()
+    )
     try:
         return btyd.BgNbdParams(**last.params) if last else None
     except TypeError:
@@ -67,39 +74,43 @@ def _previous_bgnbd() -> btyd.BgNbdParams | None:
 
 
 def fit_bgnbd(
-    x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *, as_of: datetime
+    x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *, as_of: datetime, backtest: bool = False
 ) -> tuple[btyd.BgNbdParams | None, ModelFit]:
     repeat = int((x > 0).sum())
     if repeat < settings.METRICS_MIN_REPEAT_BUYERS:
-        return None, _record(ModelFitKind.BG_NBD, as_of, x.size, None, f"Not fitted: {repeat} repeat buyers.")
+        return None, _record(
+            ModelFitKind.BG_NBD, as_of, x.size, None, f"Not fitted: {repeat} repeat buyers.", backtest=backtest
+        )
     try:
         fit = btyd.bgnbd_fit(x, t_x, T, start=_previous_bgnbd())
     except (ValueError, FloatingPointError, ArithmeticError) as exc:
         logger.warning("BG/NBD fit failed: %s", exc)
-        return None, _record(ModelFitKind.BG_NBD, as_of, x.size, None, f"Fit failed: {exc}")
+        return None, _record(ModelFitKind.BG_NBD, as_of, x.size, None, f"Fit failed: {exc}", backtest=backtest)
     usable = fit.converged and _finite(list(vars(fit.params).values()))
     note = "" if usable else f"Not used: {fit.message}"
-    return (fit.params if usable else None), _record(ModelFitKind.BG_NBD, as_of, x.size, fit, note)
+    return (fit.params if usable else None), _record(ModelFitKind.BG_NBD, as_of, x.size, fit, note, backtest=backtest)
 
 
 def fit_gamma_gamma(
-    n_orders: np.ndarray, aov: np.ndarray, *, as_of: datetime
+    n_orders: np.ndarray, aov: np.ndarray, *, as_of: datetime, backtest: bool = False
 ) -> tuple[btyd.GammaGammaParams | None, ModelFit]:
     # x = all of a customer's orders and zbar their mean: the paper averages repeat orders only,
     # but the per-customer summary holds no single order's value, so the first one is included.
     mask = (n_orders >= 2) & (aov > 0)
     n = int(mask.sum())
     if n < settings.METRICS_MIN_REPEAT_BUYERS:
-        return None, _record(ModelFitKind.GAMMA_GAMMA, as_of, n, None, f"Not fitted: {n} repeat buyers.")
+        return None, _record(
+            ModelFitKind.GAMMA_GAMMA, as_of, n, None, f"Not fitted: {n} repeat buyers.", backtest=backtest
+        )
     try:
         fit = btyd.gamma_gamma_fit(n_orders[mask], aov[mask])
     except (ValueError, FloatingPointError, ArithmeticError) as exc:
         logger.warning("Gamma-Gamma fit failed: %s", exc)
-        return None, _record(ModelFitKind.GAMMA_GAMMA, as_of, n, None, f"Fit failed: {exc}")
+        return None, _record(ModelFitKind.GAMMA_GAMMA, as_of, n, None, f"Fit failed: {exc}", backtest=backtest)
     params = fit.params
     usable = fit.converged and _finite(list(vars(params).values())) and params.q > 1
     note = "" if usable else f"Not used (q must exceed 1): {fit.message}"
-    return (params if usable else None), _record(ModelFitKind.GAMMA_GAMMA, as_of, n, fit, note)
+    return (params if usable else None), _record(ModelFitKind.GAMMA_GAMMA, as_of, n, fit, note, backtest=backtest)
 
 
 def expected_purchases_over(params: btyd.BgNbdParams, horizon_days: float, x, t_x, T) -> np.ndarray:
@@ -118,11 +129,17 @@ def expected_purchases_over(params: btyd.BgNbdParams, horizon_days: float, x, t_
 
 
 def predict(
-    *, orders_count: np.ndarray, aov: np.ndarray, t_x_days: np.ndarray, age_days: np.ndarray, as_of: datetime
+    *,
+    orders_count: np.ndarray,
+    aov: np.ndarray,
+    t_x_days: np.ndarray,
+    age_days: np.ndarray,
+    as_of: datetime,
+    backtest: bool = False,
 ) -> Predictions:
     x = (orders_count - 1).astype(float)
-    bg, bg_fit = fit_bgnbd(x, t_x_days, age_days, as_of=as_of)
-    gg, gg_fit = fit_gamma_gamma(orders_count.astype(float), aov, as_of=as_of)
+    bg, bg_fit = fit_bgnbd(x, t_x_days, age_days, as_of=as_of, backtest=backtest)
+    gg, gg_fit = fit_gamma_gamma(orders_count.astype(float), aov, as_of=as_of, backtest=backtest)
 
     if gg is not None:
         expected_value = btyd.gamma_gamma_expected_value(gg, orders_count.astype(float), aov)

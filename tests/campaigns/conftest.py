@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from campaigns.models import Campaign, CampaignKind, CampaignStatus, Step, Template, TemplateVersion
-from customers.models import Customer
+from customers.models import Consent, Customer
 from tests.fake_esp import FakeESP
 
 ESP_TOKEN = "test-server-token"
@@ -36,7 +36,10 @@ def fake_esp(settings):
 def make_customers(db):
     def make(count: int, *, prefix: str = "person") -> list[Customer]:
         Customer.objects.bulk_create(
-            [Customer(email=f"{prefix}{i}@example.test", first_name=f"Name{i}") for i in range(count)]
+            [
+                Customer(email=f"{prefix}{i}@example.test", first_name=f"Name{i}", consent=Consent.GRANTED)
+                for i in range(count)
+            ]
         )
         return list(Customer.objects.filter(email__startswith=prefix).order_by("pk"))
 

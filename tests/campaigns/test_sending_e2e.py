@@ -142,7 +142,9 @@ def plan(customers: int, name: str) -> int:
 
 def test_worker_sends_each_customer_exactly_once_through_faults_and_a_crash(e2e, capsys):
     esp, worker = e2e
-    Customer.objects.bulk_create([Customer(email=f"e2e{i}@example.test", first_name=f"N{i}") for i in range(N)])
+    Customer.objects.bulk_create(
+        [Customer(email=f"e2e{i}@example.test", first_name=f"N{i}", consent="granted") for i in range(N)]
+    )
     emails = set(Customer.objects.values_list("email", flat=True))
 
     # 1. Injected 429s and 500s on the way: retried with backoff, nobody mailed twice.

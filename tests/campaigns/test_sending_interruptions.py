@@ -67,7 +67,9 @@ def locmem(settings):
 def test_a_batch_stopped_by_the_time_limit_records_every_mail_it_handed_over(settings, locmem):
     settings.SEND_RATE_PER_SECOND = 10
     settings.SEND_CONCURRENCY = 2
-    Customer.objects.bulk_create([Customer(email=f"s{i}@example.test", first_name="A") for i in range(30)])
+    Customer.objects.bulk_create(
+        [Customer(consent="granted", email=f"s{i}@example.test", first_name="A") for i in range(30)]
+    )
     message_plan_one_off(campaign=_campaign())
 
     def soft_limit(signum, frame):
@@ -93,7 +95,9 @@ def test_a_batch_stopped_by_the_time_limit_records_every_mail_it_handed_over(set
 def test_a_time_limit_while_rendering_puts_the_rows_not_handed_over_back_in_the_queue(locmem, monkeypatch):
     import campaigns.services.sending.delivery as delivery
 
-    Customer.objects.bulk_create([Customer(email=f"r{i}@example.test", first_name="A") for i in range(10)])
+    Customer.objects.bulk_create(
+        [Customer(consent="granted", email=f"r{i}@example.test", first_name="A") for i in range(10)]
+    )
     message_plan_one_off(campaign=_campaign())
     build, calls = delivery.message_email_build, []
 
@@ -119,7 +123,9 @@ def test_a_time_limit_while_rendering_puts_the_rows_not_handed_over_back_in_the_
 def test_a_stop_between_claim_and_rendering_gives_the_whole_claim_back(locmem, monkeypatch):
     import campaigns.services.sending.delivery as delivery
 
-    Customer.objects.bulk_create([Customer(email=f"g{i}@example.test", first_name="A") for i in range(6)])
+    Customer.objects.bulk_create(
+        [Customer(consent="granted", email=f"g{i}@example.test", first_name="A") for i in range(6)]
+    )
     message_plan_one_off(campaign=_campaign())
 
     def interrupted(**kwargs):
@@ -138,7 +144,9 @@ def test_a_stop_between_claim_and_rendering_gives_the_whole_claim_back(locmem, m
 def test_outcomes_whose_write_failed_are_written_before_giving_up(locmem, monkeypatch):
     import campaigns.services.sending.delivery as delivery
 
-    Customer.objects.bulk_create([Customer(email=f"w{i}@example.test", first_name="A") for i in range(10)])
+    Customer.objects.bulk_create(
+        [Customer(consent="granted", email=f"w{i}@example.test", first_name="A") for i in range(10)]
+    )
     message_plan_one_off(campaign=_campaign())
     record, failures = delivery.outcomes_record_sent, []
 
@@ -160,7 +168,7 @@ def test_outcomes_whose_write_failed_are_written_before_giving_up(locmem, monkey
 def test_a_database_fault_while_rendering_is_retried_not_failed(locmem, monkeypatch):
     import tracking.link_rewriting as link_rewriting
 
-    Customer.objects.create(email="blip@example.test")
+    Customer.objects.create(consent="granted", email="blip@example.test")
     message_plan_one_off(campaign=_campaign())
 
     def closed(urls):
@@ -184,7 +192,11 @@ def test_order_and_product_context_costs_the_same_queries_for_5_or_40_recipients
         Customer.objects.bulk_create(
             [
                 Customer(
-                    email=f"{prefix}{i}@example.test", first_name="A", last_order_at=timezone.now(), orders_count=1
+                    email=f"{prefix}{i}@example.test",
+                    first_name="A",
+                    last_order_at=timezone.now(),
+                    orders_count=1,
+                    consent="granted",
                 )
                 for i in range(n)
             ]
@@ -218,7 +230,7 @@ def test_a_message_the_esp_could_not_answer_about_is_asked_again(settings, monke
     settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
     settings.SEND_RECONCILE_LOOKUP = True
     monkeypatch.setattr(reconcile, "esp_message_lookup", lambda **kwargs: CANNOT_TELL)
-    customer = Customer.objects.create(email="r@example.test")
+    customer = Customer.objects.create(consent="granted", email="r@example.test")
     message = Message.objects.create(
         customer=customer,
         status=MessageStatus.UNKNOWN,
@@ -236,7 +248,7 @@ def test_a_message_the_esp_could_not_answer_about_is_asked_again(settings, monke
 def test_each_claimed_row_takes_one_outcome_and_the_workers_answer_beats_unknown():
     from campaigns.services.sending.outcomes import RELEASED, SENT, Outcome, outcome_record, outcomes_record_sent
 
-    Customer.objects.bulk_create([Customer(email=f"o{i}@example.test") for i in range(3)])
+    Customer.objects.bulk_create([Customer(consent="granted", email=f"o{i}@example.test") for i in range(3)])
     message_plan_one_off(campaign=_campaign())
     first, second, third = Message.objects.order_by("pk")
     Message.objects.update(status=MessageStatus.SENDING, claim_token="t1", attempts=1)

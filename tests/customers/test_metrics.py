@@ -6,7 +6,6 @@ from itertools import count
 import numpy as np
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db import connection
 
 from customers.metrics.compute import customer_metrics_compute
@@ -98,22 +97,6 @@ def test_lifecycle_thresholds_come_from_settings(settings):
     customer_metrics_compute(as_of=NOW)
     weekly.refresh_from_db()
     assert weekly.lifecycle_stage == LifecycleStage.ACTIVE
-
-
-def test_as_of_replays_history(capsys):
-    later = buyer("later", 3)
-    steady = buyer("steady", 100, 70, 40, 3)
-    call_command("compute_customer_metrics", "--as-of", (NOW - timedelta(days=30)).date().isoformat())
-    later.refresh_from_db()
-    steady.refresh_from_db()
-    assert later.lifecycle_stage == LifecycleStage.LEAD and later.orders_count == 0
-    assert steady.orders_count == 3
-    assert steady.last_order_at == NOW - timedelta(days=40)
-    assert "buyers 1," in capsys.readouterr().out
-
-    customer_metrics_compute(as_of=NOW)
-    later.refresh_from_db()
-    assert later.orders_count == 1 and later.lifecycle_stage == LifecycleStage.NEW
 
 
 def test_small_shop_skips_the_models_and_falls_back():

@@ -38,6 +38,7 @@ def template(db):
 def customer(db):
     def make(**fields) -> Customer:
         fields.setdefault("email", f"c{next(_seq)}@example.com")
+        fields.setdefault("consent", "granted")  # mailable under the default opt-in policy
         return Customer.objects.create(**fields)
 
     return make

@@ -29,7 +29,7 @@ def test_live_count_endpoint_counts_or_explains(staff, customer):
         json.dumps({"rules": {"field": "lifecycle_stage", "op": "eq", "value": "active"}}),
         content_type="application/json",
     )
-    assert ok.json() == {"count": 2}
+    assert ok.json() == {"count": 2, "mailable": 2}
     bad = staff.post(
         url,
         json.dumps({"rules": {"field": "lifecycle_stage", "op": "eq", "value": "zombie"}}),

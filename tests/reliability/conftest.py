@@ -35,7 +35,8 @@ def start_worker(tmp_path):
 def customers_bulk(db):
     def make(count: int, *, prefix: str) -> set[str]:
         Customer.objects.bulk_create(
-            [Customer(email=f"{prefix}{i}@example.test", first_name=f"N{i}") for i in range(count)], batch_size=1000
+            [Customer(email=f"{prefix}{i}@example.test", first_name=f"N{i}", consent="granted") for i in range(count)],
+            batch_size=1000,
         )
         return set(Customer.objects.filter(email__startswith=prefix).values_list("email", flat=True))
 

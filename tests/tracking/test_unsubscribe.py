@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def message() -> Message:
-    customer = Customer.objects.create(email="Jane.Doe@Example.com", first_name="Jane")
+    customer = Customer.objects.create(consent="granted", email="Jane.Doe@Example.com", first_name="Jane")
     campaign = Campaign.objects.create(name="Win-back", kind=CampaignKind.WIN_BACK)
     return Message.objects.create(customer=customer, campaign=campaign, status=MessageStatus.SENT)
 

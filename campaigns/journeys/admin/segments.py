@@ -8,7 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
 from campaigns.journeys.rules import RuleError, validate_rules
-from campaigns.journeys.selectors.segments import segment_count
+from campaigns.journeys.selectors.segments import segment_count, segment_mailable_count
 from campaigns.models import Segment
 
 
@@ -32,7 +32,7 @@ class SegmentForm(forms.ModelForm):
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):
     form = SegmentForm
-    list_display = ["name", "customer_count", "updated_at"]
+    list_display = ["name", "customer_count", "mailable_count", "updated_at"]
     search_fields = ["name"]
 
     class Media:
@@ -42,6 +42,13 @@ class SegmentAdmin(admin.ModelAdmin):
     def customer_count(self, obj: Segment) -> int | str:
         try:
             return segment_count(obj.rules)
+        except RuleError:
+            return "invalid rules"
+
+    @admin.display(description="Mailable now (consent policy)")
+    def mailable_count(self, obj: Segment) -> int | str:
+        try:
+            return segment_mailable_count(obj.rules)
         except RuleError:
             return "invalid rules"
 
@@ -62,4 +69,4 @@ class SegmentAdmin(admin.ModelAdmin):
         errors = validate_rules(rules)
         if errors:
             return JsonResponse({"errors": errors}, status=400)
-        return JsonResponse({"count": segment_count(rules)})
+        return JsonResponse({"count": segment_count(rules), "mailable": segment_mailable_count(rules)})

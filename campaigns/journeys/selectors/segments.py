@@ -11,6 +11,7 @@ from django.utils import timezone
 from campaigns.journeys.rules import rules_to_q
 from campaigns.models import Segment
 from customers.models import Customer
+from customers.selectors import customers_mailable
 
 
 def segment_customers(segment: Segment | None, *, now: datetime | None = None) -> QuerySet[Customer]:
@@ -27,3 +28,8 @@ def rules_customers(rules: Any, *, now: datetime | None = None) -> QuerySet[Cust
 
 def segment_count(rules: Any, *, now: datetime | None = None) -> int:
     return rules_customers(rules, now=now).count()
+
+
+def segment_mailable_count(rules: Any, *, now: datetime | None = None) -> int:
+    """Of the customers matching the rules, how many the consent policy and their status let us mail now."""
+    return customers_mailable(rules_customers(rules, now=now)).count()

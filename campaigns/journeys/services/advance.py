@@ -19,11 +19,19 @@ from campaigns.journeys.models import Deferral
 from campaigns.journeys.selectors.engagement import condition_errors, condition_q
 from campaigns.journeys.selectors.message_context import message_contexts, trials
 from campaigns.journeys.services.ab_tests import ab_split
-from campaigns.journeys.services.arbitration import CapVerdict, cap_verdicts, quiet_hours_end, sunset_customer_ids
+from campaigns.journeys.services.arbitration import (
+    SUNSET_WIN_BACK_EXCEPTION,
+    CapVerdict,
+    cap_verdicts,
+    quiet_hours_end,
+    sunset_customer_ids,
+    win_back_sunset_refusals,
+)
 from campaigns.journeys.services.offers import coupons_link, offer_errors, offers_prepare
 from campaigns.journeys.services.preemption import messages_preempt
 from campaigns.models import (
     Campaign,
+    CampaignKind,
     DelayFrom,
     Enrollment,
     EnrollmentStatus,
@@ -88,13 +96,14 @@ def enrollments_advance(*, campaign: Campaign, now: datetime, due_positions: set
     return counts
 
 
-def _screen(campaign: Campaign, step: Step, page: list[dict], now: datetime) -> dict[int, str]:
-    """Why each enrollment of the page must not be mailed this step (empty: all may go)."""
+def _screen(campaign: Campaign, step: Step, page: list[dict], now: datetime) -> tuple[dict[int, str], set[int]]:
+    """Why each enrollment of the page must not be mailed this step (empty: all may go), and the
+    enrollments mailed under the win-back exception to sunset."""
     ids = [row["pk"] for row in page]
     skip: dict[int, str] = {}
     problems = condition_errors(step.condition) + offer_errors(step.offer)
     if problems:  # a mistyped step must not stop the tick: record why nothing was sent
-        return {pk: f"invalid step settings: {problems[0]}" for pk in ids}
+        return {pk: f"invalid step settings: {problems[0]}" for pk in ids}, set()
     if step.condition:
         passing = set(
             Enrollment.objects.filter(pk__in=ids).filter(condition_q(step.condition)).values_list("pk", flat=True)
@@ -109,18 +118,26 @@ def _screen(campaign: Campaign, step: Step, page: list[dict], now: datetime) -> 
         elif step.template.current_version is None:
             skip[row["pk"]] = f"template {step.template.name!r} has no saved version"
     rest = [row for row in page if row["pk"] not in skip]
+    excepted: set[int] = set()
     if rest and not campaign.is_transactional:
         sunset = sunset_customer_ids(customer_ids=[r["customer_id"] for r in rest], now=now)
+        win_back = campaign.kind == CampaignKind.WIN_BACK
+        refusals = win_back_sunset_refusals(customer_ids=list(sunset)) if win_back and sunset else {}
         for row in rest:
-            if row["customer_id"] in sunset:
-                skip[row["pk"]] = f"sunset: not engaged for {settings.SUNSET_DAYS} days"
-    return skip
+            if row["customer_id"] not in sunset:
+                continue
+            if win_back and row["customer_id"] not in refusals:
+                excepted.add(row["pk"])  # the one win-back message of this lapse
+                continue
+            why = f"sunset: not engaged for {settings.SUNSET_DAYS} days"
+            skip[row["pk"]] = f"{why}; {refusals[row['customer_id']]}" if win_back else why
+    return skip, excepted
 
 
 def _advance_page(
     campaign: Campaign, step: Step, following: Step | None, page: list[dict], now: datetime, counts: Counter
 ) -> None:
-    skip = _screen(campaign, step, page, now)
+    skip, excepted = _screen(campaign, step, page, now)
     rest = [row for row in page if row["pk"] not in skip]
     send_at = {r["customer_id"]: quiet_hours_end(tz_name=r["customer__timezone"], now=now) or now for r in rest}
     verdicts = cap_verdicts(customer_ids=list(send_at), now=now, send_at=send_at)
@@ -148,6 +165,8 @@ def _advance_page(
         context: dict[str, Any] = dict(extras.get(row["customer_id"], {}))
         if offer:
             context["offer"] = offer
+        if row["pk"] in excepted:  # recorded on the message: sunset, mailed once in this lapse
+            context["sunset_exception"] = SUNSET_WIN_BACK_EXCEPTION
         not_before = send_at[row["customer_id"]] if send_at[row["customer_id"]] > now else None
         version = split.versions.get(row["pk"], step.template.current_version)
         messages.append(

@@ -1,5 +1,10 @@
 """Arbitration before a message is queued: frequency caps, quiet hours and sunset.
 
+Sunset and win-back: promotional steps skip customers who stopped engaging, except that a
+win-back campaign, which exists for exactly those people, may mail each sunset customer once
+per lapse (since their last order). A second win-back message in the same lapse is skipped
+as sunset; a new order starts a new lapse.
+
 Campaigns are advanced in priority order within a tick, so when two journeys want the same
 customer the higher-priority one takes the slot and the other is deferred to the next one.
 """
@@ -12,11 +17,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from campaigns.models import Message, MessageStatus
-from customers.models import Customer
+from campaigns.models import Campaign, CampaignKind, Message, MessageStatus
+from customers.models import Customer, Order
 
 COUNTED_STATUSES = [MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.UNKNOWN]
 DAY, WEEK = timedelta(days=1), timedelta(days=7)
@@ -106,3 +111,55 @@ def sunset_customer_ids(*, customer_ids: list[int], now: datetime) -> set[int]:
         .filter(Q(last_engaged_at__lt=cutoff) | Q(last_engaged_at__isnull=True, sent__gte=settings.SUNSET_MIN_SENDS))
     )
     return set(qs.values_list("pk", flat=True))
+
+
+def win_back_sunset_refusals(*, customer_ids: list[int]) -> dict[int, str]:
+    """Of these sunset customers, why a win-back message may not go to them; absent: it may (once per lapse).
+
+    A lapse starts at the customer's last order; it is used up by any win-back message (of any
+    win-back campaign) queued since then that is waiting, being sent or sent. Customers who
+    never ordered have no lapse to win back.
+    """
+    last_order = Order.objects.filter(customer=OuterRef("pk")).values("customer").annotate(at=Max("placed_at"))
+    used = Message.objects.filter(
+        customer=OuterRef("pk"),
+        campaign__kind=CampaignKind.WIN_BACK,
+        is_test=False,
+        status__in=COUNTED_STATUSES,
+        created_at__gte=OuterRef("lapse_from"),
+    )
+    rows = (
+        Customer.objects.filter(pk__in=customer_ids)
+        .annotate(lapse_from=Subquery(last_order.values("at")))
+        .annotate(used=Exists(used))
+        .values_list("pk", "lapse_from", "used")
+    )
+    refusals = {}
+    for pk, lapse_from, was_used in rows:
+        if lapse_from is None:
+            refusals[pk] = "no order to win back"
+        elif was_used:
+            refusals[pk] = f"win-back already mailed once since the last order ({lapse_from:%Y-%m-%d})"
+    return refusals
+
+
+SUNSET_WIN_BACK_EXCEPTION = "win-back once per lapse"
+
+
+def sunset_rule_words(*, campaign: Campaign) -> str:
+    """The sunset rule as it applies to this campaign, in staff's words (shown on the campaign page)."""
+    rule = (
+        f"Sunset: customers without a human open or click (or a site visit or order) in {settings.SUNSET_DAYS} "
+        f"days, or never engaged after {settings.SUNSET_MIN_SENDS} sends, are not mailed, except win-back, "
+        "which may mail each lapsed customer once per lapse (since their last order)."
+    )
+    if campaign.kind == CampaignKind.ONE_OFF:
+        return f"{rule} One-off sends are not sunset: every mailable customer of the audience is mailed."
+    if campaign.is_transactional:
+        return f"{rule} This campaign is transactional, so sunset does not apply to it."
+    if campaign.kind == CampaignKind.WIN_BACK:
+        return (
+            f"{rule} This is a win-back campaign: a sunset customer gets one win-back message per lapse "
+            "(the step due first), later steps are skipped as sunset until they order again."
+        )
+    return f"{rule} This campaign follows it."

@@ -14,6 +14,7 @@ from django.db.models.sql.constants import CURSOR
 from campaigns.journeys.selectors.segments import segment_customers
 from campaigns.models import Campaign, Enrollment, EnrollmentStatus, Step, Trigger
 from customers.models import Activity, ActivityType, Customer, Order
+from customers.selectors import customers_mailable
 
 ORDER_PLACED = "order_placed"
 TRIGGER_EVENTS = [ORDER_PLACED, *ActivityType.values]
@@ -50,8 +51,8 @@ def _first_due(campaign: Campaign, entered_at: datetime) -> datetime:
 
 
 def enrollments_create_for_audience(*, campaign: Campaign, now: datetime) -> int:
-    """Enrol everyone in the segment who has not entered within the re-entry period."""
-    candidates = _not_recently_enrolled(segment_customers(campaign.segment, now=now), campaign, now)
+    """Enrol everyone mailable in the segment who has not entered within the re-entry period."""
+    candidates = _not_recently_enrolled(customers_mailable(segment_customers(campaign.segment, now=now)), campaign, now)
     due_at = _first_due(campaign, now)
     return _insert_pages(campaign, candidates.values_list("pk", flat=True), lambda _pk: (now, due_at))
 
@@ -63,7 +64,7 @@ def enrollments_create_for_events(*, campaign: Campaign, now: datetime) -> int:
     sources = _events(event_types, since, now)
     if not sources:
         return 0
-    candidates = segment_customers(campaign.segment, now=now)
+    candidates = customers_mailable(segment_customers(campaign.segment, now=now))
     latest_parts = []
     for source in sources:
         stamp = "placed_at" if source.model is Order else "occurred_at"

@@ -52,7 +52,8 @@ def messages_suppress_unmailable(*, claim_token: str, customer_ids: list[int]) -
     blocked = set(customer_ids) - mailable
     if blocked:
         Message.objects.filter(claim_token=claim_token, customer_id__in=blocked, status=MessageStatus.SENDING).update(
-            status=MessageStatus.SUPPRESSED, error="Not mailable at send time (unsubscribed, bounced or suppressed)."
+            status=MessageStatus.SUPPRESSED,
+            error="Not mailable at send time (unsubscribed, bounced, suppressed, or no consent under the policy).",
         )
     return mailable
 

@@ -10,8 +10,8 @@ from customers.metrics.audiences import FORMATS, AudienceError, audience_custome
 class Command(BaseCommand):
     help = (
         "Write SEGMENT as a customer-list CSV (SHA-256 hashed) for ad platforms. SEGMENT is a saved segment "
-        "name, 'all', 'stage:<lifecycle stage>' or 'rfm:<rfm segment>'. Only consented, subscribed, "
-        "unsuppressed customers are written."
+        "name, 'all', 'stage:<lifecycle stage>' or 'rfm:<rfm segment>'. Only customers the consent policy "
+        "(CONSENT_POLICY) lets us market to, subscribed and unsuppressed, are written."
     )
 
     def add_arguments(self, parser) -> None:

@@ -32,7 +32,9 @@
         body: JSON.stringify({ rules: rules }),
       });
       const data = await response.json();
-      out.textContent = data.errors ? "Problems: " + data.errors.join("; ") : data.count + " customers match";
+      out.textContent = data.errors
+        ? "Problems: " + data.errors.join("; ")
+        : data.count + " customers match, " + data.mailable + " of them mailable under the consent policy";
     }
     field.addEventListener("input", function () {
       clearTimeout(timer);
