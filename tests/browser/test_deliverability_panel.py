@@ -14,7 +14,7 @@ from django.core.cache import cache
 from campaigns.models import Campaign, CampaignKind, Message, MessageStatus
 from campaigns.selectors.dashboard import dashboard_warm
 from config.celery import app as celery_app
-from customers.models import Customer, EmailStatus
+from customers.models import Consent, Customer, EmailStatus
 from customers.roles import MARKETING_GROUP, marketing_group_sync
 from customers.selectors import customer_mailable_ids
 
@@ -56,7 +56,7 @@ def test_temporary_blocks_are_counted_on_the_deliverability_panel_and_suppress_n
     marketing_group_sync()
     user = User.objects.create_user("mia", "mia@shop.example", "secret-pw", is_staff=True)
     user.groups.add(Group.objects.get(name=MARKETING_GROUP))
-    customer = Customer.objects.create(email="blocked@example.com", first_name="Bea")
+    customer = Customer.objects.create(email="blocked@example.com", first_name="Bea", consent=Consent.GRANTED)
     campaign = Campaign.objects.create(name="Cross-sell", kind=CampaignKind.CROSS_SELL)
     message = Message.objects.create(customer=customer, campaign=campaign, status=MessageStatus.SENT)
 

@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignKind, Message, MessageStatus
 from config.celery import app as celery_app
-from customers.models import Customer, EmailStatus
+from customers.models import Consent, Customer, EmailStatus
 from customers.selectors import customer_mailable_ids
 from customers.services.suppression import address_is_suppressed
 from tracking.models import EspEvent, TrackingEvent, Verdict
@@ -54,7 +54,7 @@ def post(client, django_capture_on_commit_callbacks):
 
 
 def sent_message(email: str, esp_message_id: str) -> Message:
-    customer = Customer.objects.create(email=email, first_name=email.split("@")[0].title())
+    customer = Customer.objects.create(email=email, first_name=email.split("@")[0].title(), consent=Consent.GRANTED)
     campaign, _ = Campaign.objects.get_or_create(name="Cross-sell", kind=CampaignKind.CROSS_SELL)
     return Message.objects.create(
         customer=customer, campaign=campaign, status=MessageStatus.SENT, esp_message_id=esp_message_id
