@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from campaigns.models import Template, TemplateVersion
 from campaigns.services.templates import template_check, template_save, template_send_test
+from campaigns.templating.newlines import newlines_normalise
 from campaigns.templating.preview import template_preview, version_preview
 from campaigns.templating.samples import sample_customer
 from campaigns.templating.variables import VARIABLES
@@ -32,6 +33,9 @@ class TemplateAdminForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        for name in ("subject", "preheader", "mjml"):
+            if isinstance(data.get(name), str):
+                data[name] = newlines_normalise(data[name])
         if all(name in data for name in ("subject", "mjml")):
             check = template_check(subject=data["subject"], preheader=data.get("preheader", ""), mjml=data["mjml"])
             for field_name, errors in check.errors_by_field().items():

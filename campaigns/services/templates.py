@@ -17,6 +17,7 @@ from campaigns.models import Template, TemplateVersion
 from campaigns.rendering import message_render
 from campaigns.templating.engine import template_parse
 from campaigns.templating.mjml import mjml_compile
+from campaigns.templating.newlines import newlines_normalise
 from campaigns.templating.problems import TemplateProblem
 from campaigns.templating.samples import sample_customer, sample_extra
 from campaigns.templating.starters import starter_templates
@@ -47,6 +48,7 @@ class TemplateCheck:
 
 def template_check(*, subject: str, preheader: str, mjml: str) -> TemplateCheck:
     """Validate the three sources and compile the MJML. Nothing is written."""
+    subject, preheader, mjml = (newlines_normalise(source) for source in (subject, preheader, mjml))
     problems: list[TemplateProblem] = []
     for field, source in (("subject", subject), ("preheader", preheader)):
         problems += template_problems(source, field=field)[1]
@@ -88,6 +90,9 @@ def template_save(*, template: Template, user: AbstractBaseUser | None) -> Templ
     saved with is_valid False and its errors, keeps its previous current version and gets no
     new one. Returns the current version, or None when the template is invalid.
     """
+    template.subject = newlines_normalise(template.subject)
+    template.preheader = newlines_normalise(template.preheader)
+    template.mjml = newlines_normalise(template.mjml)
     check = template_check(subject=template.subject, preheader=template.preheader, mjml=template.mjml)
     if template.pk:
         Template.objects.select_for_update().filter(pk=template.pk).first()
