@@ -147,7 +147,9 @@ class TemplateAdmin(admin.ModelAdmin):
     def _send_test(request: HttpRequest, template: Template) -> None:
         customer = _customer_from(request, request.POST)
         try:
-            address = template_send_test(template=template, user=request.user, customer=customer)
+            address = template_send_test(
+                template=template, user=request.user, customer=customer, address=request.POST.get("address", "")
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         except Exception as error:  # any ESP/backend failure is reported to the user, not a 500
