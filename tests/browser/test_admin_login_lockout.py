@@ -7,7 +7,6 @@ import os
 from datetime import timedelta
 
 import pytest
-from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
@@ -55,6 +54,8 @@ def test_wrong_passwords_lock_the_login_until_the_cool_off(live_server, page, sh
     page.click("#logout-form button")
 
     # Once the cool-off has passed, the right password works again.
+    from axes.models import AccessAttempt
+
     AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.get().attempt_time - timedelta(minutes=16))
     _submit(page, base, "right-secret")
     page.wait_for_selector("#user-tools")
