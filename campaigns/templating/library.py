@@ -155,7 +155,7 @@ def _padding(name: str):
 
     def padded(value: Any, arg: Any) -> str:
         width = _bounded_int(arg, WIDTH_MAX)
-        return original(value, WIDTH_MAX if width is None else width)
+        return original(value, 0 if width is None else width)  # 0: not a width, the value unchanged
 
     padded.__name__ = name
     register.filter(name, padded, is_safe=True)
