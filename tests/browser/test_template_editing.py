@@ -23,6 +23,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 EDIT = "Typed in the browser"
 
 
+@pytest.fixture(autouse=True)
+def _patient_page(page):
+    # Each save compiles MJML and every page renders a live preview: on a busy machine (the whole
+    # suite on two cores) a step can take longer than the default 10 s.
+    page.set_default_timeout(30_000)
+    page.set_default_navigation_timeout(30_000)
+
+
 @pytest.fixture
 def marketer() -> User:
     marketing_group_sync()
