@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from campaigns.models import Template, TemplateVersion
 from campaigns.services.templates import template_check, template_save, template_send_test
+from campaigns.templating.newlines import newlines_normalise
 from campaigns.templating.preview import template_preview, version_preview
 from campaigns.templating.samples import sample_customer
 from campaigns.templating.variables import VARIABLES
@@ -32,6 +33,9 @@ class TemplateAdminForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        for name in ("subject", "preheader", "mjml"):
+            if isinstance(data.get(name), str):
+                data[name] = newlines_normalise(data[name])
         if all(name in data for name in ("subject", "mjml")):
             check = template_check(subject=data["subject"], preheader=data.get("preheader", ""), mjml=data["mjml"])
             for field_name, errors in check.errors_by_field().items():
@@ -143,7 +147,9 @@ class TemplateAdmin(admin.ModelAdmin):
     def _send_test(request: HttpRequest, template: Template) -> None:
         customer = _customer_from(request, request.POST)
         try:
-            address = template_send_test(template=template, user=request.user, customer=customer)
+            address = template_send_test(
+                template=template, user=request.user, customer=customer, address=request.POST.get("address", "")
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         except Exception as error:  # any ESP/backend failure is reported to the user, not a 500

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Max
 from django.template import TemplateSyntaxError
@@ -17,6 +18,7 @@ from campaigns.models import Template, TemplateVersion
 from campaigns.rendering import message_render
 from campaigns.templating.engine import template_parse
 from campaigns.templating.mjml import mjml_compile
+from campaigns.templating.newlines import newlines_normalise
 from campaigns.templating.problems import TemplateProblem
 from campaigns.templating.samples import sample_customer, sample_extra
 from campaigns.templating.starters import starter_templates
@@ -47,6 +49,7 @@ class TemplateCheck:
 
 def template_check(*, subject: str, preheader: str, mjml: str) -> TemplateCheck:
     """Validate the three sources and compile the MJML. Nothing is written."""
+    subject, preheader, mjml = (newlines_normalise(source) for source in (subject, preheader, mjml))
     problems: list[TemplateProblem] = []
     for field, source in (("subject", subject), ("preheader", preheader)):
         problems += template_problems(source, field=field)[1]
@@ -88,6 +91,9 @@ def template_save(*, template: Template, user: AbstractBaseUser | None) -> Templ
     saved with is_valid False and its errors, keeps its previous current version and gets no
     new one. Returns the current version, or None when the template is invalid.
     """
+    template.subject = newlines_normalise(template.subject)
+    template.preheader = newlines_normalise(template.preheader)
+    template.mjml = newlines_normalise(template.mjml)
     check = template_check(subject=template.subject, preheader=template.preheader, mjml=template.mjml)
     if template.pk:
         Template.objects.select_for_update().filter(pk=template.pk).first()
@@ -149,12 +155,20 @@ def starter_templates_load() -> tuple[list[str], list[str]]:
     return created, skipped
 
 
-def template_send_test(*, template: Template, user: AbstractBaseUser, customer: Customer | None = None) -> str:
+def template_send_test(
+    *, template: Template, user: AbstractBaseUser, customer: Customer | None = None, address: str = ""
+) -> str:
     """Send the template's current version, personalised for `customer` (or a sample), to the
-    staff user's own address with a "[TEST]" subject. Returns the address it was sent to."""
+    staff user's own address with a "[TEST]" subject. Returns the address it was sent to.
+
+    `address`, when given, becomes the staff user's own address first (the test-send dialog
+    asks for it), so staff without the right to edit users can still receive their tests.
+    """
+    if address.strip():
+        staff_email_set(user=user, address=address)
     address = getattr(user, "email", "")
     if not address:
-        raise ValidationError("Your staff account has no email address: add one to receive test emails.")
+        raise ValidationError("Enter your email address to receive the test.")
     version = template.current_version
     if version is None:
         raise ValidationError("This template has no valid saved version to send.")
@@ -168,3 +182,15 @@ def template_send_test(*, template: Template, user: AbstractBaseUser, customer: 
     message.attach_alternative(email.html, "text/html")
     message.send(fail_silently=False)
     return address
+
+
+def staff_email_set(*, user: AbstractBaseUser, address: str) -> None:
+    """Make `address` the staff user's own email (where test sends go)."""
+    address = address.strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError(f"“{address}” is not a valid email address.") from None
+    if getattr(user, "email", "") != address:
+        user.email = address
+        user.save(update_fields=["email"])

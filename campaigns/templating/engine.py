@@ -1,7 +1,9 @@
 """The Django template engine used for email personalisation, and the per-version parse cache.
 
 Emails get their own engine rather than the project's: no loaders (no `{% include %}` of site
-templates), autoescape on for HTML, and a debug twin used only by validation for line numbers.
+templates), only the tags and filters allowed in campaigns/templating/library.py instead of
+Django's built-ins, autoescape on for HTML, and a debug twin used only by validation for line
+numbers.
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ from campaigns.templating.text import text_template_source
 
 _OPTIONS = {"dirs": [], "app_dirs": False, "loaders": [], "libraries": {}, "string_if_invalid": ""}
 
-render_engine = Engine(debug=False, autoescape=True, **_OPTIONS)
+
+class EmailEngine(Engine):
+    default_builtins = ["campaigns.templating.library"]
+
+
+render_engine = EmailEngine(debug=False, autoescape=True, **_OPTIONS)
 # Line numbers in syntax errors need debug=True; used to validate, never to render per recipient.
-validation_engine = Engine(debug=True, autoescape=True, **_OPTIONS)
+validation_engine = EmailEngine(debug=True, autoescape=True, **_OPTIONS)
 
 
 def template_parse(source: str) -> Template:

@@ -8,6 +8,7 @@ from campaigns.models import TemplateVersion
 from campaigns.rendering import RenderedEmail, message_render, parsed_render
 from campaigns.services.templates import template_check
 from campaigns.templating.engine import parsed_version_get
+from campaigns.templating.newlines import newlines_normalise
 from campaigns.templating.problems import TemplateProblem
 from campaigns.templating.samples import sample_extra
 from customers.models import Customer
@@ -32,6 +33,7 @@ class PreviewResult:
 
 def template_preview(*, subject: str, preheader: str, mjml: str, customer: Customer) -> PreviewResult:
     """Validate and render unsaved sources for one customer; nothing is written."""
+    subject, preheader, mjml = (newlines_normalise(source) for source in (subject, preheader, mjml))
     check = template_check(subject=subject, preheader=preheader, mjml=mjml)
     if not check.is_valid:
         return PreviewResult(email=None, problems=check.problems)

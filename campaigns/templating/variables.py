@@ -17,6 +17,7 @@ from django.template.loader_tags import BlockNode, ExtendsNode, IncludeNode
 
 from campaigns.templating.context import CART_ATTRIBUTES, CUSTOMER_ATTRIBUTES, MESSAGE_ATTRIBUTES, SHOP_ATTRIBUTES
 from campaigns.templating.engine import validation_engine
+from campaigns.templating.library import REFUSED, EmailTagError
 from campaigns.templating.problems import TemplateProblem
 
 VARIABLES: dict[str, str] = {
@@ -44,6 +45,8 @@ _HEADER_ONLY_EXCLUDED = frozenset({"subject", "preheader"})
 _FORBIDDEN_NODES = (ExtendsNode, IncludeNode, BlockNode)
 # Customer data must always be escaped in HTML: no opting out in the body.
 _UNESCAPE_RE = re.compile(r"\{%\s*autoescape\s+off\s*%\}|\|\s*safe(?:seq)?\b")
+_INVALID_TAG_RE = re.compile(r"Invalid block tag on line \d+: '(?P<name>[^']+)'(?P<expected>, expected)?")
+_INVALID_FILTER_RE = re.compile(r"Invalid filter: '(?P<name>[^']+)'")
 
 
 def _bound_anywhere(nodelist: NodeList) -> set[str]:
@@ -102,6 +105,10 @@ class _Checker:
                 continue
             for path in _expression_lookups(value):
                 self.lookup(path, scope, line)
+        if isinstance(node, ForNode) and not isinstance(node.sequence.var, Variable):
+            # Nested loops over long literals would multiply into billions of iterations per send.
+            message = "{% for %} must loop over a variable, such as cart.items or recommended_products."
+            self.problems.append(TemplateProblem(self.field, line, message))
         inner = scope
         if isinstance(node, ForNode):
             inner = scope | {*node.loopvars, "forloop"}
@@ -126,20 +133,46 @@ class _Checker:
 
 def template_problems(source: str, *, field: str) -> tuple[Template | None, list[TemplateProblem]]:
     """Parse `source` and list syntax errors and unknown variables, with their lines."""
+    unescapes = _unescape_problems(source, field=field) if field == "mjml" else []
     try:
         template = Template(source, engine=validation_engine)
     except TemplateSyntaxError as error:
+        if unescapes and _INVALID_FILTER_RE.match(str(error)):
+            return None, unescapes  # the |safe that failed to parse, already said in staff's words
         line = getattr(error, "template_debug", {}).get("line")
-        return None, [TemplateProblem(field, line, f"Template syntax error: {error}")]
+        message = str(error) if isinstance(error, EmailTagError) else _syntax_message(str(error))
+        return None, [TemplateProblem(field, line, message), *unescapes]
     roots = frozenset(VARIABLES) if field == "mjml" else frozenset(VARIABLES) - _HEADER_ONLY_EXCLUDED
     checker = _Checker(field, roots)
     checker.walk(template.nodelist, frozenset(_bound_anywhere(template.nodelist)))
-    if field == "mjml":
-        for match in _UNESCAPE_RE.finditer(source):
-            line = source.count("\n", 0, match.start()) + 1
-            message = f"'{match.group(0)}' is not allowed: customer data is always HTML-escaped."
-            checker.problems.append(TemplateProblem(field, line, message))
-    return template, checker.problems
+    return template, checker.problems + unescapes
+
+
+def _unescape_problems(source: str, *, field: str) -> list[TemplateProblem]:
+    problems = []
+    for match in _UNESCAPE_RE.finditer(source):
+        line = source.count("\n", 0, match.start()) + 1
+        message = f"'{match.group(0)}' is not allowed: customer data is always HTML-escaped."
+        problems.append(TemplateProblem(field, line, message))
+    return problems
+
+
+def _syntax_message(error: str) -> str:
+    """Django's parser messages, said in staff's words for tags and filters emails do not have."""
+    tag = _INVALID_TAG_RE.match(error)
+    if tag:
+        name = tag.group("name")
+        if name in REFUSED:
+            return f"{{% {name} %}} is not allowed in emails: {REFUSED[name]}."
+        if not tag.group("expected"):
+            return f"There is no {{% {name} %}} tag in emails (or its opening tag is missing)."
+    unknown_filter = _INVALID_FILTER_RE.match(error)
+    if unknown_filter:
+        name = unknown_filter.group("name")
+        if name in REFUSED:
+            return f"The filter |{name} is not allowed in emails: {REFUSED[name]}."
+        return f"There is no filter |{name} in emails."
+    return f"Template syntax error: {error}"
 
 
 def template_roots(template: Template) -> frozenset[str]:

@@ -63,6 +63,7 @@ def test_create_demo_staff_is_idempotent_and_prints_logins():
     assert marketer.has_perm("campaigns.change_campaign") and marketer.has_perm("customers.view_customer")
     assert not marketer.has_perm("customers.change_customer") and not marketer.has_perm("customers.view_apikey")
     assert User.objects.count() == 2
+    assert (admin.email, marketer.email) == ("admin@shop.example", "marketing@shop.example")  # test sends go there
 
 
 def test_create_demo_staff_refuses_in_production(settings):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -85,8 +87,9 @@ def test_button_post_unsubscribes_and_repeats_are_idempotent(message):
 
 def test_resubscribe_restores_mail_and_is_recorded(message):
     client = Client(enforce_csrf_checks=True)
-    client.post(_path(message), {"action": "unsubscribe"})
-    response = client.post(_path(message), {"action": "resubscribe"})
+    page = client.post(_path(message), {"action": "unsubscribe"}).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    response = client.post(_path(message), {"action": "resubscribe", "csrfmiddlewaretoken": token})
     assert response.status_code == 200
     assert "Welcome back" in response.content.decode()
     assert _status(message) == EmailStatus.SUBSCRIBED

@@ -10,9 +10,9 @@ from django.db import transaction
 from customers.roles import marketing_group_sync
 
 DEMO_USERS = (
-    # username, password, superuser, in Marketing group
-    ("admin", "admin", True, False),
-    ("marketing", "marketing", False, True),
+    # username, password, email (where their test sends go), superuser, in Marketing group
+    ("admin", "admin", "admin@shop.example", True, False),
+    ("marketing", "marketing", "marketing@shop.example", False, True),
 )
 
 
@@ -25,15 +25,16 @@ class Command(BaseCommand):
         user_model = get_user_model()
         with transaction.atomic():
             group = marketing_group_sync()
-            for username, password, superuser, marketing in DEMO_USERS:
+            for username, password, email, superuser, marketing in DEMO_USERS:
                 user, created = user_model.objects.get_or_create(username=username)
                 user.is_staff = True
                 user.is_superuser = superuser
                 user.is_active = True
+                user.email = user.email or email  # an address the user set for themselves stays
                 user.set_password(password)
                 user.save()
                 if marketing:
                     user.groups.add(group)
                 verb = "created" if created else "reset"
                 role = "superuser" if superuser else f"staff in group {group.name}"
-                self.stdout.write(f"{verb} login {username} / {password} ({role})")
+                self.stdout.write(f"{verb} login {username} / {password} ({role}, test sends to {user.email})")
