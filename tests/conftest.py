@@ -1,7 +1,40 @@
+import shutil
+
 import pytest
+from django.conf import settings
+from django.db import connections
 
 from tracking.link_rewriting import tracked_url_cache_clear
 from tracking.selectors.tracked_urls import tracked_url_targets_clear
+
+# One rule for tests that need a server: they run when the environment names it (DATABASE_URL,
+# REDIS_URL, as CI's .ci/run does) and are skipped with the reason otherwise, so a plain
+# `make test` on a fresh machine never connects to a server or starts one.
+NEEDS_POSTGRES = "needs PostgreSQL: set DATABASE_URL=postgres://... (other processes or threads share its database)"
+NEEDS_REDIS = "needs Redis: set REDIS_URL=redis://..."
+NEEDS_REDIS_SERVER_BINARY = "needs redis-server (starts its own): apt-get install redis-server"
+NEEDS_REDIS_SERVER_OPT_IN = "needs redis-server (starts its own): set REDIS_URL=redis://... to opt in"
+
+
+def server_skip_reason(item: pytest.Item) -> str | None:
+    """Why this test cannot run here, or None. Markers: needs_postgres, needs_redis, needs_redis_server."""
+    if item.get_closest_marker("needs_postgres") and connections["default"].vendor != "postgresql":
+        return NEEDS_POSTGRES
+    if item.get_closest_marker("needs_redis") and not settings.REDIS_URL:
+        return NEEDS_REDIS
+    if item.get_closest_marker("needs_redis_server"):
+        if shutil.which("redis-server") is None:
+            return NEEDS_REDIS_SERVER_BINARY
+        if not settings.REDIS_URL:
+            return NEEDS_REDIS_SERVER_OPT_IN
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        reason = server_skip_reason(item)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(autouse=True)
