@@ -1,3 +1,4 @@
+import os
 import shutil
 
 import pytest
@@ -31,10 +32,14 @@ def server_skip_reason(item: pytest.Item) -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing: set[str] = set()
     for item in items:
         reason = server_skip_reason(item)
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))
+            missing.add(reason)
+    if missing and os.environ.get("CI_REQUIRE_SERVERS") == "1":  # CI runs every test or says why not
+        raise pytest.UsageError("CI_REQUIRE_SERVERS=1 but some tests would be skipped:\n" + "\n".join(sorted(missing)))
 
 
 @pytest.fixture(autouse=True)
