@@ -8,19 +8,31 @@ PostgreSQL and Redis; ESP settings switch to a real email provider.
 from __future__ import annotations
 
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice, env_currency, env_float, env_int, env_list, env_str
+from config.env import (
+    EnvError,
+    env_bool,
+    env_choice,
+    env_currency,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+)
+from config.production import DEMO_POSTAL_ADDRESS, DEMO_SHOP_NAME, production_settings_refuse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-APP_ENV = env_str("APP_ENV", "development")  # development | production
+APP_ENV = env_choice("APP_ENV", "development", ("development", "production"), case_sensitive=True)
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
@@ -32,7 +44,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Public base URL used in links inside emails (tracking, unsubscribe).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "campaigns.admin_site.MarketingAdminConfig",  # the admin, with the marketing dashboard as its index
@@ -82,12 +94,17 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL").strip() or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",  # empty means unset
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-    )
-}
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env_str("DATABASE_URL").strip() or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",  # empty means unset
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+        )
+    }
+except ValueError as exc:  # dj-database-url's unknown scheme or malformed URL; ours pass through
+    if isinstance(exc, EnvError):
+        raise
+    raise EnvError(f"DATABASE_URL is not a database URL ({exc}); e.g. postgres://user@host:5432/name") from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let web, worker and beat share the file.
     DATABASES["default"]["OPTIONS"] = {
@@ -113,16 +130,14 @@ AUTHENTICATION_BACKENDS = [
     "config.login_throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_COOLOFF_MINUTES", 15.0))
-if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta(0):
-    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT must be at least 1 and LOGIN_COOLOFF_MINUTES above 0")
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_COOLOFF_MINUTES", 15.0, above=0))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.login_throttle.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "config.login_throttle.client_ip"
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
-LOGIN_PROXY_HOPS = env_int("LOGIN_PROXY_HOPS", env_int("TRACKING_PROXY_HOPS", 0))
+LOGIN_PROXY_HOPS = env_int("LOGIN_PROXY_HOPS", env_int("TRACKING_PROXY_HOPS", 0, minimum=0), minimum=0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -137,7 +152,7 @@ WHITENOISE_USE_FINDERS = APP_ENV != "production"
 WHITENOISE_AUTOREFRESH = APP_ENV != "production"
 
 # --- Redis, cache and Celery -------------------------------------------------
-REDIS_URL = env_str("REDIS_URL")
+REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -146,7 +161,7 @@ else:
 
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}
 else:
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
@@ -179,7 +194,7 @@ ANYMAIL = {
     "POSTMARK_SERVER_TOKEN": env_str(
         "POSTMARK_SERVER_TOKEN", "" if APP_ENV == "production" else "local-fake-esp-token"
     ),
-    "POSTMARK_API_URL": env_str(
+    "POSTMARK_API_URL": env_url(
         "POSTMARK_API_URL", "https://api.postmarkapp.com/" if APP_ENV == "production" else "http://127.0.0.1:8025/"
     ),
     "SENDGRID_API_KEY": env_str("SENDGRID_API_KEY"),
@@ -194,18 +209,18 @@ if APP_ENV == "production" and EMAIL_BACKEND == "anymail.backends.postmark.Email
         raise ImproperlyConfigured("POSTMARK_SERVER_TOKEN must be set in production (or choose another EMAIL_BACKEND)")
 
 # Legal footer (CAN-SPAM / GDPR) and list identity.
-SENDER_POSTAL_ADDRESS = env_str("SENDER_POSTAL_ADDRESS", "Demo Shop Ltd, 1 Example Street, 10115 Berlin, Germany")
+SENDER_POSTAL_ADDRESS = env_str("SENDER_POSTAL_ADDRESS", DEMO_POSTAL_ADDRESS)
 LIST_ID_DOMAIN = env_str("LIST_ID_DOMAIN", "shop.example")
 UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO", "unsubscribe@shop.example")
 
 # --- Sending --------------------------------------------------------------
-SEND_BATCH_SIZE = env_int("SEND_BATCH_SIZE", 200)
-SEND_CONCURRENCY = env_int("SEND_CONCURRENCY", 8)
-SEND_RATE_PER_SECOND = env_float("SEND_RATE_PER_SECOND", 0.0)  # 0 = unlimited
-SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 6)
+SEND_BATCH_SIZE = env_int("SEND_BATCH_SIZE", 200, minimum=1)
+SEND_CONCURRENCY = env_int("SEND_CONCURRENCY", 8, minimum=1)
+SEND_RATE_PER_SECOND = env_float("SEND_RATE_PER_SECOND", 0.0, minimum=0)  # 0 = unlimited
+SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 6, minimum=1)
 
 # --- Event API --------------------------------------------------------------
-API_MAX_BATCH = env_int("API_MAX_BATCH", 1000)
+API_MAX_BATCH = env_int("API_MAX_BATCH", 1000, minimum=1)
 
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -217,36 +232,38 @@ if APP_ENV == "production":
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", LOG_LEVELS)},
     "loggers": {"axes.apps": {"level": "WARNING"}},  # not a start-up banner in every command
 }
 
 # --- Feature settings: each section belongs to one feature ------------------
 # Templates and rendering
-SHOP_NAME = env_str("SHOP_NAME", "Demo Shop")  # {{ shop.name }} in emails
-SHOP_URL = env_str("SHOP_URL", "https://shop.example").rstrip("/")  # {{ shop.url }}: the storefront
+SHOP_NAME = env_str("SHOP_NAME", DEMO_SHOP_NAME)  # {{ shop.name }} in emails
+SHOP_URL = env_url("SHOP_URL", "https://shop.example").rstrip("/")  # {{ shop.url }}: the storefront
 SHOP_CURRENCY = env_currency("SHOP_CURRENCY", "EUR")  # customer value, spend and predictions are shown in it
-TEMPLATE_CACHE_SIZE = env_int("TEMPLATE_CACHE_SIZE", 256)  # parsed template versions kept per process
+TEMPLATE_CACHE_SIZE = env_int("TEMPLATE_CACHE_SIZE", 256, minimum=1)  # parsed template versions kept per process
 
 # Sending engine and fake ESP
-SEND_RETRY_BASE_SECONDS = env_float("SEND_RETRY_BASE_SECONDS", 30.0)  # first backoff after a transient error
-SEND_RETRY_MAX_SECONDS = env_float("SEND_RETRY_MAX_SECONDS", 3600.0)  # backoff cap
-SEND_TASK_BUDGET_SECONDS = env_float("SEND_TASK_BUDGET_SECONDS", 50.0)  # one send task stops claiming after this
+SEND_RETRY_BASE_SECONDS = env_float("SEND_RETRY_BASE_SECONDS", 30.0, minimum=0)  # first backoff after a transient error
+SEND_RETRY_MAX_SECONDS = env_float("SEND_RETRY_MAX_SECONDS", 3600.0, minimum=0)  # backoff cap
+# One send task stops claiming after this.
+SEND_TASK_BUDGET_SECONDS = env_float("SEND_TASK_BUDGET_SECONDS", 50.0, above=0)
 SEND_STUCK_AFTER_SECONDS = env_int("SEND_STUCK_AFTER_SECONDS", 600)  # 'sending' older than this is in doubt
 SEND_RECONCILE_LOOKUP = env_bool("SEND_RECONCILE_LOOKUP", True)  # ask the ESP (Postmark search) about doubtful rows
-SEND_KICK_TASKS = env_int("SEND_KICK_TASKS", 4)  # send tasks enqueued at once by "send now"
-SEND_PLAN_CHUNK = env_int("SEND_PLAN_CHUNK", 2000)  # customers per planning page
-SEND_SWITCH_INTERVAL_MS = env_float("SEND_SWITCH_INTERVAL_MS", 0.5)  # GIL switch interval while a batch sends
+SEND_KICK_TASKS = env_int("SEND_KICK_TASKS", 4, minimum=1)  # send tasks enqueued at once by "send now"
+SEND_PLAN_CHUNK = env_int("SEND_PLAN_CHUNK", 2000, minimum=1)  # customers per planning page
+SEND_SWITCH_INTERVAL_MS = env_float("SEND_SWITCH_INTERVAL_MS", 0.5, above=0)  # GIL switch interval while a batch sends
 CELERY_BEAT_SCHEDULE["campaigns.send_due_messages"] = {"task": "campaigns.send_due_messages", "schedule": 5.0}
 CELERY_BEAT_SCHEDULE["campaigns.reconcile_stuck_messages"] = {
     "task": "campaigns.reconcile_stuck_messages",
@@ -257,37 +274,36 @@ CELERY_BEAT_SCHEDULE["campaigns.reconcile_stuck_messages"] = {
 # Webhook events whose Celery task was lost are applied by this sweep (seconds between runs).
 CELERY_BEAT_SCHEDULE["tracking.process_pending_esp_events"] = {
     "task": "tracking.process_pending_esp_events",
-    "schedule": float(env_int("ESP_EVENT_SWEEP_SECONDS", 300)),
+    "schedule": float(env_int("ESP_EVENT_SWEEP_SECONDS", 300, minimum=1)),
 }
 
 # Tracking, verdicts and engagement
-TRACKING_IP_MODE = env_str("TRACKING_IP_MODE", "truncate")  # truncate (/24, /48) | hash (keyed) | none
-if TRACKING_IP_MODE not in {"truncate", "hash", "none"}:
-    raise ImproperlyConfigured("TRACKING_IP_MODE must be truncate, hash or none")
+# truncate (/24, /48) | hash (keyed) | none
+TRACKING_IP_MODE = env_choice("TRACKING_IP_MODE", "truncate", ("truncate", "hash", "none"))
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
-TRACKING_PROXY_HOPS = env_int("TRACKING_PROXY_HOPS", 0)
+TRACKING_PROXY_HOPS = env_int("TRACKING_PROXY_HOPS", 0, minimum=0)
 TRACKING_BUFFER = env_bool("TRACKING_BUFFER", True)  # buffer hits in a Redis list when REDIS_URL is set
 TRACKING_BUFFER_KEY = env_str("TRACKING_BUFFER_KEY", "tracking:hits")
-TRACKING_DRAIN_SECONDS = env_float("TRACKING_DRAIN_SECONDS", 5.0)
-TRACKING_DRAIN_BATCH = env_int("TRACKING_DRAIN_BATCH", 2000)
+TRACKING_DRAIN_SECONDS = env_float("TRACKING_DRAIN_SECONDS", 5.0, above=0)
+TRACKING_DRAIN_BATCH = env_int("TRACKING_DRAIN_BATCH", 2000, minimum=1)
 # A drainer killed mid-way holds its lock this long; then the next drain recovers its hits.
-TRACKING_DRAIN_LOCK_SECONDS = env_int("TRACKING_DRAIN_LOCK_SECONDS", 120)
-TRACKING_SCANNER_CLICK_SECONDS = env_int("TRACKING_SCANNER_CLICK_SECONDS", 10)
-TRACKING_BURST_SECONDS = env_int("TRACKING_BURST_SECONDS", 5)
-TRACKING_BURST_LINKS = env_int("TRACKING_BURST_LINKS", 3)
-TRACKING_CLICK_WITHOUT_OPEN_SECONDS = env_int("TRACKING_CLICK_WITHOUT_OPEN_SECONDS", 60)
-TRACKING_APPLE_NETWORKS = env_list("TRACKING_APPLE_NETWORKS", ["17.0.0.0/8"])
+TRACKING_DRAIN_LOCK_SECONDS = env_int("TRACKING_DRAIN_LOCK_SECONDS", 120, minimum=1)
+TRACKING_SCANNER_CLICK_SECONDS = env_int("TRACKING_SCANNER_CLICK_SECONDS", 10, minimum=0)
+TRACKING_BURST_SECONDS = env_int("TRACKING_BURST_SECONDS", 5, minimum=0)
+TRACKING_BURST_LINKS = env_int("TRACKING_BURST_LINKS", 3, minimum=2)
+TRACKING_CLICK_WITHOUT_OPEN_SECONDS = env_int("TRACKING_CLICK_WITHOUT_OPEN_SECONDS", 60, minimum=0)
+TRACKING_APPLE_NETWORKS = env_list("TRACKING_APPLE_NETWORKS", ["17.0.0.0/8"], check=ip_network)
 TRACKING_SCANNER_UA_MARKERS = env_list(
     "TRACKING_SCANNER_UA_MARKERS",
     "HeadlessChrome,PhantomJS,python-requests,python-urllib,aiohttp,curl/,Wget,Go-http-client,okhttp,Java/,"
     "libwww-perl,Barracuda,Mimecast,Proofpoint,Symantec,Trend Micro,Forcepoint,Sophos,FireEye,Cisco,IronPort,"
     "ZScaler,SafeLinks,Microsoft Office Protection,Bot,Spider,Crawler,Slurp,Scanner".split(","),
 )
-ENGAGEMENT_HALF_LIFE_DAYS = env_float("ENGAGEMENT_HALF_LIFE_DAYS", 30.0)
-ENGAGEMENT_WEIGHT_OPEN = env_float("ENGAGEMENT_WEIGHT_OPEN", 1.0)
-ENGAGEMENT_WEIGHT_CLICK = env_float("ENGAGEMENT_WEIGHT_CLICK", 3.0)
-ENGAGEMENT_WEIGHT_ACTIVITY = env_float("ENGAGEMENT_WEIGHT_ACTIVITY", 2.0)
-ENGAGEMENT_WEIGHT_ORDER = env_float("ENGAGEMENT_WEIGHT_ORDER", 5.0)
+ENGAGEMENT_HALF_LIFE_DAYS = env_float("ENGAGEMENT_HALF_LIFE_DAYS", 30.0, above=0)
+ENGAGEMENT_WEIGHT_OPEN = env_float("ENGAGEMENT_WEIGHT_OPEN", 1.0, minimum=0)
+ENGAGEMENT_WEIGHT_CLICK = env_float("ENGAGEMENT_WEIGHT_CLICK", 3.0, minimum=0)
+ENGAGEMENT_WEIGHT_ACTIVITY = env_float("ENGAGEMENT_WEIGHT_ACTIVITY", 2.0, minimum=0)
+ENGAGEMENT_WEIGHT_ORDER = env_float("ENGAGEMENT_WEIGHT_ORDER", 5.0, minimum=0)
 CELERY_BEAT_SCHEDULE["tracking-process-hits"] = {
     "task": "tracking.process_hits",
     "schedule": TRACKING_DRAIN_SECONDS,
@@ -295,27 +311,27 @@ CELERY_BEAT_SCHEDULE["tracking-process-hits"] = {
 }
 CELERY_BEAT_SCHEDULE["engagement-recompute-nightly"] = {
     "task": "tracking.engagement_recompute",
-    "schedule": crontab(hour=env_int("ENGAGEMENT_RECOMPUTE_HOUR", 3), minute=30),
+    "schedule": crontab(hour=env_int("ENGAGEMENT_RECOMPUTE_HOUR", 3, minimum=0, maximum=23), minute=30),
     "options": {"expires": 3600},
 }
 
 # Customer intelligence
 # Lifecycle thresholds: ratios are "days since last order / the customer's own rhythm".
-LIFECYCLE_NEW_DAYS = env_float("LIFECYCLE_NEW_DAYS", 30.0)
-LIFECYCLE_AT_RISK_RATIO = env_float("LIFECYCLE_AT_RISK_RATIO", 2.0)
-LIFECYCLE_LAPSED_RATIO = env_float("LIFECYCLE_LAPSED_RATIO", 4.0)
-LIFECYCLE_CHURNED_RATIO = env_float("LIFECYCLE_CHURNED_RATIO", 8.0)
-LIFECYCLE_CHURNED_MAX_DAYS = env_float("LIFECYCLE_CHURNED_MAX_DAYS", 730.0)
-LIFECYCLE_CHURNED_P_ALIVE = env_float("LIFECYCLE_CHURNED_P_ALIVE", 0.10)
-LIFECYCLE_MIN_INTERVAL_DAYS = env_float("LIFECYCLE_MIN_INTERVAL_DAYS", 7.0)
-LIFECYCLE_DEFAULT_INTERVAL_DAYS = env_float("LIFECYCLE_DEFAULT_INTERVAL_DAYS", 60.0)
+LIFECYCLE_NEW_DAYS = env_float("LIFECYCLE_NEW_DAYS", 30.0, minimum=0)
+LIFECYCLE_AT_RISK_RATIO = env_float("LIFECYCLE_AT_RISK_RATIO", 2.0, above=0)
+LIFECYCLE_LAPSED_RATIO = env_float("LIFECYCLE_LAPSED_RATIO", 4.0, above=0)
+LIFECYCLE_CHURNED_RATIO = env_float("LIFECYCLE_CHURNED_RATIO", 8.0, above=0)
+LIFECYCLE_CHURNED_MAX_DAYS = env_float("LIFECYCLE_CHURNED_MAX_DAYS", 730.0, above=0)
+LIFECYCLE_CHURNED_P_ALIVE = env_float("LIFECYCLE_CHURNED_P_ALIVE", 0.10, minimum=0, maximum=1)
+LIFECYCLE_MIN_INTERVAL_DAYS = env_float("LIFECYCLE_MIN_INTERVAL_DAYS", 7.0, above=0)
+LIFECYCLE_DEFAULT_INTERVAL_DAYS = env_float("LIFECYCLE_DEFAULT_INTERVAL_DAYS", 60.0, above=0)
 # Predictions: BG/NBD + Gamma-Gamma are fitted only with enough repeat buyers.
-METRICS_MIN_REPEAT_BUYERS = env_int("METRICS_MIN_REPEAT_BUYERS", 30)
-METRICS_CLV_HORIZON_DAYS = env_int("METRICS_CLV_HORIZON_DAYS", 365)
-METRICS_MONTHLY_DISCOUNT_RATE = env_float("METRICS_MONTHLY_DISCOUNT_RATE", 0.0)
-METRICS_UPDATE_BATCH_SIZE = env_int("METRICS_UPDATE_BATCH_SIZE", 20000)
-METRICS_TASK_TIME_LIMIT = env_int("METRICS_TASK_TIME_LIMIT", 3600)
-AUDIENCE_EXPORT_CHUNK = env_int("AUDIENCE_EXPORT_CHUNK", 2000)
+METRICS_MIN_REPEAT_BUYERS = env_int("METRICS_MIN_REPEAT_BUYERS", 30, minimum=1)
+METRICS_CLV_HORIZON_DAYS = env_int("METRICS_CLV_HORIZON_DAYS", 365, minimum=1)
+METRICS_MONTHLY_DISCOUNT_RATE = env_float("METRICS_MONTHLY_DISCOUNT_RATE", 0.0, minimum=0, maximum=1)
+METRICS_UPDATE_BATCH_SIZE = env_int("METRICS_UPDATE_BATCH_SIZE", 20000, minimum=1)
+METRICS_TASK_TIME_LIMIT = env_int("METRICS_TASK_TIME_LIMIT", 3600, minimum=1)
+AUDIENCE_EXPORT_CHUNK = env_int("AUDIENCE_EXPORT_CHUNK", 2000, minimum=1)
 CELERY_BEAT_SCHEDULE["customers.compute_metrics"] = {
     "task": "customers.compute_metrics",
     "schedule": crontab(hour=2, minute=30),
@@ -325,53 +341,68 @@ CELERY_BEAT_SCHEDULE["customers.compute_metrics"] = {
 # Consent: who may receive marketing mail. opt_in: only customers who granted consent.
 # soft_opt_in: also buyers (at least one order) whose consent is unknown; refused consent never mails.
 CONSENT_POLICIES = ("opt_in", "soft_opt_in")
-CONSENT_POLICY = env_choice("CONSENT_POLICY", CONSENT_POLICIES, "opt_in")
+CONSENT_POLICY = env_choice("CONSENT_POLICY", "opt_in", CONSENT_POLICIES)
 
 # Event API and imports
-EVENT_API_RATE_PER_MINUTE = env_int("EVENT_API_RATE_PER_MINUTE", 600)  # requests per API key per minute; 0 = no limit
-EVENT_API_MAX_BODY_BYTES = env_int("EVENT_API_MAX_BODY_BYTES", 10_000_000)  # largest accepted request body
-IMPORT_ADMIN_MAX_MB = env_int("IMPORT_ADMIN_MAX_MB", 50)  # largest CSV accepted by the admin import page
+# Requests per API key per minute; 0 = no limit.
+EVENT_API_RATE_PER_MINUTE = env_int("EVENT_API_RATE_PER_MINUTE", 600, minimum=0)
+EVENT_API_MAX_BODY_BYTES = env_int("EVENT_API_MAX_BODY_BYTES", 10_000_000, minimum=1)  # largest accepted request body
+IMPORT_ADMIN_MAX_MB = env_int("IMPORT_ADMIN_MAX_MB", 50, minimum=1)  # largest CSV accepted by the admin import page
 
 # Lifecycle journeys
 # Per customer, across all marketing campaigns: at most this many messages sent or queued.
-FREQUENCY_CAP_PER_DAY = env_int("FREQUENCY_CAP_PER_DAY", 1)
-FREQUENCY_CAP_PER_WEEK = env_int("FREQUENCY_CAP_PER_WEEK", 3)
+FREQUENCY_CAP_PER_DAY = env_int("FREQUENCY_CAP_PER_DAY", 1, minimum=0)
+FREQUENCY_CAP_PER_WEEK = env_int("FREQUENCY_CAP_PER_WEEK", 3, minimum=0)
 # A step deferred by the cap for longer than this is skipped, with the reason recorded.
-DEFERRAL_EXPIRY_HOURS = env_int("DEFERRAL_EXPIRY_HOURS", 72)
+DEFERRAL_EXPIRY_HOURS = env_int("DEFERRAL_EXPIRY_HOURS", 72, minimum=1)
 # Quiet hours in the customer's own timezone (UTC when unknown): messages wait for the end.
-QUIET_HOURS_START = env_int("QUIET_HOURS_START", 21)
-QUIET_HOURS_END = env_int("QUIET_HOURS_END", 8)
+QUIET_HOURS_START = env_int("QUIET_HOURS_START", 21, minimum=0, maximum=23)
+QUIET_HOURS_END = env_int("QUIET_HOURS_END", 8, minimum=0, maximum=23)
 # Promotional campaigns skip customers unengaged this long (or never engaged after N sends),
 # except win-back, which may mail each sunset customer once per lapse (since their last order).
-SUNSET_DAYS = env_int("SUNSET_DAYS", 180)
-SUNSET_MIN_SENDS = env_int("SUNSET_MIN_SENDS", 5)
+SUNSET_DAYS = env_int("SUNSET_DAYS", 180, minimum=1)
+SUNSET_MIN_SENDS = env_int("SUNSET_MIN_SENDS", 5, minimum=1)
 # An order within this many days of a human click (or open, if enabled) is attributed.
-ATTRIBUTION_WINDOW_DAYS = env_int("ATTRIBUTION_WINDOW_DAYS", 5)
+ATTRIBUTION_WINDOW_DAYS = env_int("ATTRIBUTION_WINDOW_DAYS", 5, minimum=1)
 ATTRIBUTION_ON_OPEN = env_bool("ATTRIBUTION_ON_OPEN", False)
 # Treatment vs holdout: orders within this many days of entry count as conversions.
-INCREMENTALITY_WINDOW_DAYS = env_int("INCREMENTALITY_WINDOW_DAYS", 14)
+INCREMENTALITY_WINDOW_DAYS = env_int("INCREMENTALITY_WINDOW_DAYS", 14, minimum=1)
 # How far back each tick looks for trigger events (covers late imports and missed ticks).
-JOURNEY_EVENT_LOOKBACK_HOURS = env_int("JOURNEY_EVENT_LOOKBACK_HOURS", 48)
-JOURNEY_PAGE_SIZE = env_int("JOURNEY_PAGE_SIZE", 2000)
-JOURNEY_SCAN_WINDOW = env_int("JOURNEY_SCAN_WINDOW", 1_000_000)
+JOURNEY_EVENT_LOOKBACK_HOURS = env_int("JOURNEY_EVENT_LOOKBACK_HOURS", 48, minimum=1)
+JOURNEY_PAGE_SIZE = env_int("JOURNEY_PAGE_SIZE", 2000, minimum=1)
+JOURNEY_SCAN_WINDOW = env_int("JOURNEY_SCAN_WINDOW", 1_000_000, minimum=1)
 # Cross-sell looks at co-purchases of orders this recent (bounds the join on big shops).
-CROSS_SELL_LOOKBACK_DAYS = env_int("CROSS_SELL_LOOKBACK_DAYS", 180)
+CROSS_SELL_LOOKBACK_DAYS = env_int("CROSS_SELL_LOOKBACK_DAYS", 180, minimum=1)
 CELERY_BEAT_SCHEDULE["journeys.tick"] = {"task": "journeys.tick", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["journeys.attribute_orders"] = {"task": "journeys.attribute_orders", "schedule": 300.0}
 
 # Marketing admin (dashboard, campaign page)
-ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 60)  # dashboard figures and audience counts
-ADMIN_DASHBOARD_WARM_SECONDS = env_float("ADMIN_DASHBOARD_WARM_SECONDS", 50.0)  # beat recomputes the dashboard
-ADMIN_PROGRESS_POLL_MS = env_int("ADMIN_PROGRESS_POLL_MS", 2000)  # live progress bar refresh on the campaign page
+# Dashboard figures and audience counts are cached this long; beat recomputes them every WARM seconds.
+ADMIN_DASHBOARD_CACHE_SECONDS = env_int("ADMIN_DASHBOARD_CACHE_SECONDS", 60, minimum=0)
+ADMIN_DASHBOARD_WARM_SECONDS = env_float("ADMIN_DASHBOARD_WARM_SECONDS", 50.0, minimum=1)
+# Live progress bar refresh on the campaign page.
+ADMIN_PROGRESS_POLL_MS = env_int("ADMIN_PROGRESS_POLL_MS", 2000, minimum=100)
 # Deliverability traffic lights (rates 0..1): amber from the first value, red from the second.
-ADMIN_COMPLAINT_AMBER = env_float("ADMIN_COMPLAINT_AMBER", 0.001)
-ADMIN_COMPLAINT_RED = env_float("ADMIN_COMPLAINT_RED", 0.003)  # the line Gmail and Yahoo enforce
-ADMIN_BOUNCE_AMBER = env_float("ADMIN_BOUNCE_AMBER", 0.02)
-ADMIN_BOUNCE_RED = env_float("ADMIN_BOUNCE_RED", 0.05)
-ADMIN_UNSUBSCRIBE_AMBER = env_float("ADMIN_UNSUBSCRIBE_AMBER", 0.005)
-ADMIN_UNSUBSCRIBE_RED = env_float("ADMIN_UNSUBSCRIBE_RED", 0.01)
+ADMIN_COMPLAINT_AMBER = env_float("ADMIN_COMPLAINT_AMBER", 0.001, minimum=0, maximum=1)
+ADMIN_COMPLAINT_RED = env_float("ADMIN_COMPLAINT_RED", 0.003, minimum=0, maximum=1)  # the line Gmail and Yahoo enforce
+ADMIN_BOUNCE_AMBER = env_float("ADMIN_BOUNCE_AMBER", 0.02, minimum=0, maximum=1)
+ADMIN_BOUNCE_RED = env_float("ADMIN_BOUNCE_RED", 0.05, minimum=0, maximum=1)
+ADMIN_UNSUBSCRIBE_AMBER = env_float("ADMIN_UNSUBSCRIBE_AMBER", 0.005, minimum=0, maximum=1)
+ADMIN_UNSUBSCRIBE_RED = env_float("ADMIN_UNSUBSCRIBE_RED", 0.01, minimum=0, maximum=1)
 CELERY_BEAT_SCHEDULE["campaigns.dashboard_warm"] = {
     "task": "campaigns.dashboard_warm",
     "schedule": ADMIN_DASHBOARD_WARM_SECONDS,
     "options": {"expires": ADMIN_DASHBOARD_WARM_SECONDS},
 }
+
+# --- Production refuses demo values and plain-http links (every problem listed at once) ---
+if APP_ENV == "production":
+    production_settings_refuse(
+        site_url=SITE_URL,
+        default_from_email=DEFAULT_FROM_EMAIL,
+        sender_postal_address=SENDER_POSTAL_ADDRESS,
+        unsubscribe_mailto=UNSUBSCRIBE_MAILTO,
+        list_id_domain=LIST_ID_DOMAIN,
+        shop_name=SHOP_NAME,
+        shop_url=SHOP_URL,
+    )

@@ -144,4 +144,4 @@ def test_an_unknown_consent_policy_stops_start_up_with_the_choices(tmp_path):
         timeout=60,
     )
     assert result.returncode != 0
-    assert "CONSENT_POLICY must be one of opt_in, soft_opt_in, not 'opt_out'" in result.stderr
+    assert "CONSENT_POLICY must be one of opt_in, soft_opt_in; 'opt_out' is not" in result.stderr

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
 
 from campaigns.models import CampaignStatus, Message, MessageStatus
-from campaigns.services.sending import message_plan_one_off, messages_send_due
+from campaigns.services.sending import message_plan_one_off, messages_send_due, ratelimit
 from campaigns.services.sending.ratelimit import RedisBucket
 
 pytestmark = pytest.mark.django_db
@@ -48,23 +49,33 @@ def test_message_admin_lists_unknown_messages_and_requeues_them(admin_client, ma
     assert message.status == MessageStatus.QUEUED and "Requeued by admin" in message.error
 
 
-def test_rate_limit_spaces_out_sends(fake_esp, settings, make_customers, make_campaign):
+def test_rate_limit_spaces_out_sends(fake_esp, settings, make_customers, make_campaign, monkeypatch):
+    # The limiter's clock stands still and its sleeps are recorded, not slept: the schedule it hands
+    # the senders is checked exactly, whatever the load on the machine running the test.
+    stood_at, slept = time.monotonic(), []
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(monotonic=lambda: stood_at, sleep=slept.append))
+    ratelimit._bucket.cache_clear()  # a bucket of this test's own, started on its clock
+    settings.REDIS_URL = ""  # the per-process bucket (Redis clocks its own: the next test)
     settings.SEND_RATE_PER_SECOND = 10
     make_customers(15)
     message_plan_one_off(campaign=make_campaign())
-    started = time.monotonic()
     messages_send_due(budget_seconds=10)
-    # A burst of 10, then 5 more at 10 per second.
-    assert time.monotonic() - started >= 0.4
+    # A burst of 10 at once, then each of the 5 more waits its own tenth of a second longer.
+    assert sorted(slept) == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
     assert fake_esp.stats()["accepted"] == 15
+    ratelimit._bucket.cache_clear()
 
 
+@pytest.mark.needs_redis  # without Redis the rate limit is per process
 def test_redis_bucket_is_shared_between_processes(settings):
-    if not settings.REDIS_URL:
-        pytest.skip("REDIS_URL is not set: the rate limit is per process")
-    url = settings.REDIS_URL
-    key = f"test-bucket-{time.monotonic_ns()}"
-    one, two = RedisBucket(url, key, rate=5, burst=5), RedisBucket(url, key, rate=5, burst=5)
-    waits = [bucket.reserve() for _ in range(4) for bucket in (one, two)]
+    # One slot per 100 s after a burst of 5: the seconds this test takes shift each wait by
+    # hundredths of a slot, so the schedule is checked without depending on the machine's speed.
+    url, key = settings.REDIS_URL, f"test-bucket-{time.monotonic_ns()}"
+    one, two = RedisBucket(url, key, rate=0.01, burst=5), RedisBucket(url, key, rate=0.01, burst=5)
+    try:
+        waits = [bucket.reserve() for _ in range(4) for bucket in (one, two)]
+    finally:
+        one.client.delete(key)
     assert waits[:5] == [0.0] * 5, "the burst is shared"
-    assert 0.1 < waits[5] < waits[6] < waits[7] <= 0.7, "later slots queue up across both clients"
+    later = [waits[5], waits[6] - waits[5], waits[7] - waits[6]]
+    assert all(95 < gap <= 100 for gap in later), f"later slots queue up across both clients, 100 s apart: {waits}"

@@ -26,7 +26,7 @@ from customers.models import Customer
 from tests.campaigns.conftest import make_campaign_now
 from tests.fake_esp import FakeESP
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.needs_postgres, pytest.mark.django_db(transaction=True)]
 
 N = 300
 TOKEN = "e2e-token"
@@ -109,8 +109,6 @@ class Worker:
 
 @pytest.fixture
 def e2e(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...) so a worker process can share the test database")
     with FakeESP(token=TOKEN, latency_ms=20) as esp:
         worker = Worker(tmp_path, esp)
         worker.start()

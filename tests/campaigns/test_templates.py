@@ -260,5 +260,19 @@ def test_best_sellers_load_on_first_use_even_just_after_boot(customer_with_order
 
     from campaigns.templating.context import popular_products
 
-    monkeypatch.setattr(time, "monotonic", lambda: 5.0)
+    since_boot = [5.0]
+    monkeypatch.setattr(time, "monotonic", lambda: since_boot[0])
+    assert popular_products.cache.timer() == 5.0, "the cache must read the clock this test sets"
     assert [p["sku"] for p in popular_products()][:1] == ["TEA"]
+
+    # MUG becomes the best seller; the figures loaded at boot stand for the cache's lifetime, then refresh.
+    mug = Product.objects.get(sku="MUG")
+    for n in range(3):
+        order = Order.objects.create(
+            external_id=f"M-{n}", customer=customer_with_orders, placed_at=timezone.now(), total=Decimal("15")
+        )
+        OrderItem.objects.create(order=order, product=mug, sku="MUG", product_name="Mug", category="kitchen")
+    since_boot[0] = 5.0 + 599
+    assert [p["sku"] for p in popular_products()][:1] == ["TEA"]
+    since_boot[0] = 5.0 + 601
+    assert [p["sku"] for p in popular_products()][:1] == ["MUG"]

@@ -297,11 +297,10 @@ def test_openapi_schema_and_local_docs(client):
     assert "cdn" not in docs.lower()
 
 
+@pytest.mark.needs_postgres  # concurrent writers
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_copies_of_a_batch_apply_it_once(key):
     """The shop retries while the first request is still running: every event lands exactly once."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs concurrent writers (PostgreSQL)")
     _, secret = key
     events = [
         order(f"o-{i}", f"{2000 + i}", "10.00", "2026-02-01T10:00:00Z", email=f"c{i % 10}@example.com")

@@ -190,9 +190,21 @@ def test_category_best_sellers_load_on_first_use_even_just_after_boot(customer, 
     order(customer(), items=[("shoe-1", "shoes")], at=timezone.now() - timedelta(days=1))
     import time
 
-    monkeypatch.setattr(time, "monotonic", lambda: 5.0)
-    best = message_context.best_sellers_by_category(timezone.now() - timedelta(days=90))
+    since_boot = [5.0]
+    monkeypatch.setattr(time, "monotonic", lambda: since_boot[0])
+    best_sellers = message_context.best_sellers_by_category
+    assert best_sellers.cache.timer() == 5.0, "the cache must read the clock this test sets"
+    best = best_sellers(timezone.now() - timedelta(days=90))
     assert [p["sku"] for p in best["shoes"]] == ["shoe-1"]
+
+    # shoe-2 outsells it; the figures loaded at boot stand for the cache's lifetime, then refresh.
+    Product.objects.create(sku="shoe-2", name="Boot", category="shoes", price=10)
+    for _ in range(2):
+        order(customer(), items=[("shoe-2", "shoes")], at=timezone.now() - timedelta(days=1))
+    since_boot[0] = 5.0 + message_context.CACHE_TTL_SECONDS - 1
+    assert [p["sku"] for p in best_sellers(timezone.now() - timedelta(days=90))["shoes"]] == ["shoe-1"]
+    since_boot[0] = 5.0 + message_context.CACHE_TTL_SECONDS + 1
+    assert [p["sku"] for p in best_sellers(timezone.now() - timedelta(days=90))["shoes"]] == ["shoe-2", "shoe-1"]
 
 
 def test_a_running_recipe_is_created_again_only_when_asked():

@@ -127,7 +127,7 @@ def test_tick_twice_creates_one_message_per_enrollment_step(campaign, customer, 
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+@pytest.mark.needs_postgres  # concurrent writers
 def test_two_ticks_at_once_create_one_message_each(campaign, customer):
     for _ in range(50):
         customer()

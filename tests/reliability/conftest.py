@@ -7,13 +7,11 @@ import pytest
 from customers.models import Customer
 from tests.campaigns.test_sending_e2e import Worker
 from tests.fake_esp import FakeESP
-from tests.reliability.support import require_postgres
 
 
 @pytest.fixture
 def start_worker(tmp_path):
-    """Start `celery worker` subprocesses sharing the test database; all are stopped at the end."""
-    require_postgres()
+    """Start `celery worker` subprocesses sharing the test database (tests marked needs_postgres)."""
     started: list[Worker] = []
 
     def start(esp: FakeESP, *, name: str = "w", queue: str = "", **env: str) -> Worker:

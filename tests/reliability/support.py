@@ -1,4 +1,4 @@
-"""Shared pieces of the fault tests: a Redis server the test may kill, and PostgreSQL gating."""
+"""Shared pieces of the fault tests: a Redis server the test may kill (tests marked needs_redis_server)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,9 @@ from pathlib import Path
 
 import pytest
 import redis
-from django.db import connection
 
 # A Redis of the tests' own (never the shared one), so it can be killed and restarted.
 FAULT_REDIS_PORT = int(os.environ.get("RELIABILITY_REDIS_PORT", "18979"))
-
-
-def require_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...): worker processes must share the test database")
 
 
 class RedisServer:
@@ -26,8 +20,7 @@ class RedisServer:
     file with an fsync per write, so a SIGKILL loses nothing that was acknowledged."""
 
     def __init__(self, workdir: Path, *, port: int = FAULT_REDIS_PORT, persistent: bool = False) -> None:
-        if shutil.which("redis-server") is None:
-            pytest.skip("redis-server is not installed")
+        assert shutil.which("redis-server"), "a test starting its own redis-server is marked needs_redis_server"
         self.port = port
         self.dir = workdir / f"redis-{port}"
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -11,13 +11,14 @@ import time
 
 import pytest
 from django.db.models import Max
+from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
 from tests.campaigns.test_sending_e2e import TOKEN, plan, wait_until_settled
 from tests.fake_esp import FakeESP
 from tests.reliability.support import RedisServer, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.needs_postgres, pytest.mark.django_db(transaction=True)]
 
 # "The ESP is down for a minute", compressed: 5 s of 429 then 5 s of 500.
 OUTAGE_SECONDS = 10.0
@@ -62,16 +63,20 @@ def test_esp_outage_window_then_recovery_sends_everyone_once_with_bounded_backof
             time.sleep(0.5)
         assert Message.objects.filter(campaign_id=campaign_id, status=MessageStatus.SENT).count() == 0
         esp.state.configure({"clear_faults": True})
+        ended = timezone.now()
+        waiting = Message.objects.filter(campaign_id=campaign_id, status=MessageStatus.QUEUED, attempts__gt=0)
+        last_retry_at = waiting.aggregate(m=Max("not_before"))["m"]
         wait_until_settled(worker, campaign_id, timeout=30)
         recovered = time.monotonic() - started - OUTAGE_SECONDS
 
         errors = esp.stats()["errors"]
         assert errors.get("429", 0) > 0 and errors.get("500", 0) > 0
+        # Soon after the outage: no retry was scheduled further out than the backoff cap (+ jitter slack).
+        assert last_retry_at is not None and (last_retry_at - ended).total_seconds() <= RETRY_MAX + 2.0
         assert_sent_exactly_what_the_esp_accepted(esp, campaign_id, emails)
         top = Message.objects.filter(campaign_id=campaign_id).aggregate(m=Max("attempts"))["m"]
         assert 1 < top <= MAX_ATTEMPTS
         assert worst_gap <= RETRY_MAX + 2.0
-        assert recovered <= RETRY_MAX + 15, "everything went out soon after the outage ended"
         print(
             f"\n[reliability] ESP outage {OUTAGE_SECONDS:.0f}s: {sum(errors.values())} refused requests "
             f"({errors}), max attempts {top}, widest retry gap {worst_gap:.1f}s, all sent {recovered:.1f}s after"
@@ -122,6 +127,7 @@ def test_pause_then_resume_a_large_campaign_continues_where_it_stopped(start_wor
         )
 
 
+@pytest.mark.needs_redis_server
 def test_redis_broker_killed_mid_campaign_and_restarted(start_worker, customers_bulk, tmp_path, settings):
     n = 400
     server = RedisServer(tmp_path)

@@ -22,7 +22,7 @@ from tracking import buffer
 from tracking.models import TrackingEvent
 from tracking.services.tracking_events import tracking_buffer_drain
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+pytestmark = [pytest.mark.e2e, pytest.mark.needs_redis_server, pytest.mark.django_db]
 
 
 @pytest.fixture

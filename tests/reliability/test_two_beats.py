@@ -25,7 +25,12 @@ from tests.fake_esp import FakeESP
 from tests.journeys.conftest import campaign, template  # noqa: F401 - fixtures
 from tests.reliability.support import RedisServer, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.needs_postgres,
+    pytest.mark.needs_redis_server,
+    pytest.mark.django_db(transaction=True),
+]
 
 N = 60
 BEAT_SETTINGS = "tests.reliability.beat_settings"

@@ -10,10 +10,10 @@ from tests.security.test_deploy_settings import manage
 @pytest.mark.parametrize(
     ("name", "value", "says"),
     [
-        ("LOGIN_FAILURE_LIMIT", "five", "LOGIN_FAILURE_LIMIT must be an integer"),
+        ("LOGIN_FAILURE_LIMIT", "five", "LOGIN_FAILURE_LIMIT must be a whole number"),
         ("LOGIN_FAILURE_LIMIT", "0", "LOGIN_FAILURE_LIMIT must be at least 1"),
         ("LOGIN_COOLOFF_MINUTES", "15m", "LOGIN_COOLOFF_MINUTES must be a number"),
-        ("LOGIN_COOLOFF_MINUTES", "0", "LOGIN_COOLOFF_MINUTES above 0"),
+        ("LOGIN_COOLOFF_MINUTES", "0", "LOGIN_COOLOFF_MINUTES must be greater than 0"),
     ],
 )
 def test_malformed_login_throttle_settings_stop_start_up(tmp_path, name, value, says):

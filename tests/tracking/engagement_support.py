@@ -14,7 +14,8 @@ from customers.models import Customer
 from tracking.link_rewriting import tracked_url_cache_clear
 from tracking.selectors.tracked_urls import tracked_url_targets_clear
 
-TEST_REDIS_URL = os.environ.get("TRACKING_TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
+# The buffer tests (marked needs_redis) use REDIS_URL; TRACKING_TEST_REDIS_URL may point them at another db.
+TEST_REDIS_URL = os.environ.get("TRACKING_TEST_REDIS_URL") or os.environ.get("REDIS_URL", "")
 
 
 @pytest.fixture(autouse=True)

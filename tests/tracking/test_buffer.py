@@ -28,17 +28,9 @@ SITE = "http://127.0.0.1:8000"
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 
 
-def _redis_available() -> bool:
-    try:
-        return bool(redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=0.5).ping())
-    except redis.RedisError:
-        return False
-
-
 @pytest.fixture
 def buffered(settings):
-    if not _redis_available():
-        pytest.skip(f"Redis not reachable at {TEST_REDIS_URL}")
+    assert TEST_REDIS_URL, "a test using the Redis buffer is marked needs_redis"
     key = f"test:tracking:{uuid.uuid4().hex}"
     settings.REDIS_URL = TEST_REDIS_URL
     settings.TRACKING_BUFFER = True
@@ -73,6 +65,7 @@ def _send_requests(client, messages, rounds: int) -> int:
     return sent
 
 
+@pytest.mark.needs_redis
 def test_hits_are_buffered_then_drained_one_row_per_request(client, buffered, settings):
     messages = [make_message(delivered_at=timezone.now() - timedelta(hours=1)) for _ in range(3)]
     sent = _send_requests(client, messages, rounds=4)
@@ -87,6 +80,7 @@ def test_hits_are_buffered_then_drained_one_row_per_request(client, buffered, se
     assert not TrackingEvent.objects.filter(verdict="pending").exists()
 
 
+@pytest.mark.needs_redis
 def test_drain_interrupted_after_moving_loses_nothing(client, buffered):
     messages = [make_message() for _ in range(2)]
     first = _send_requests(client, messages, rounds=2)
@@ -97,6 +91,7 @@ def test_drain_interrupted_after_moving_loses_nothing(client, buffered):
     assert TrackingEvent.objects.count() == first + later
 
 
+@pytest.mark.needs_redis
 def test_drain_interrupted_after_storing_does_not_duplicate(client, buffered):
     message = make_message()
     sent = _send_requests(client, [message], rounds=5)
@@ -114,6 +109,7 @@ def test_drain_interrupted_after_storing_does_not_duplicate(client, buffered):
     assert len(set(TrackingEvent.objects.values_list("event_uuid", flat=True))) == sent
 
 
+@pytest.mark.needs_redis
 def test_only_one_drainer_at_a_time(client, buffered):
     _send_requests(client, [make_message()], rounds=1)
     lock = buffered.lock(buffer._keys()[2], timeout=30)
@@ -154,10 +150,10 @@ buffer.buffer_drain(store=store_then_hang, batch_size=1000)
 """
 
 
+@pytest.mark.needs_redis
+@pytest.mark.needs_postgres  # the drainer subprocess shares the test database
 @pytest.mark.django_db(transaction=True)
 def test_a_drainer_process_killed_mid_drain_loses_and_doubles_nothing(client, buffered, settings, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("the drainer subprocess needs a database server it can share (PostgreSQL)")
     settings.TRACKING_DRAIN_LOCK_SECONDS = 1
     message = make_message()
     first = _send_requests(client, [message], rounds=4)
@@ -188,6 +184,7 @@ def test_a_drainer_process_killed_mid_drain_loses_and_doubles_nothing(client, bu
     assert buffer.buffer_length() == 0
 
 
+@pytest.mark.needs_redis
 def test_a_user_agent_with_a_nul_byte_does_not_block_the_drain(client, buffered):
     message = make_message(delivered_at=timezone.now() - timedelta(hours=1))
     pixel, _clicks = _tracked_paths(message.pk)

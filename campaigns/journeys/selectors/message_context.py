@@ -5,6 +5,7 @@ The keys match the template variables: cart, recommended_products, products_boug
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -115,10 +116,11 @@ def cross_sell_recommendations(customer_ids: list[int], now: datetime) -> dict[i
     return result
 
 
-# Figures that change slowly, kept in-process for a few minutes.
+# Figures that change slowly, kept in-process for a few minutes. The clock is looked up on each
+# read (not bound at import), so a test can stand the process just after boot.
 CACHE_TTL_SECONDS = 600
-_best_cache: TTLCache = TTLCache(maxsize=1, ttl=CACHE_TTL_SECONDS)
-_co_bought_cache: TTLCache = TTLCache(maxsize=50_000, ttl=CACHE_TTL_SECONDS)  # per SKU
+_best_cache: TTLCache = TTLCache(maxsize=1, ttl=CACHE_TTL_SECONDS, timer=lambda: time.monotonic())
+_co_bought_cache: TTLCache = TTLCache(maxsize=50_000, ttl=CACHE_TTL_SECONDS, timer=lambda: time.monotonic())  # per SKU
 
 
 def recommendation_caches_clear() -> None:
