@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from playwright.sync_api import Error as PlaywrightError
+
 _OBJECT = re.compile(r"^/admin/(\w+)/(\w+)/([^/]+)/")
 _SKIP_PATHS = ("/admin/logout/", "/admin/password_change/", "/admin/jsi18n/", "/admin/r/")
 _NOT_OBJECTS = {"add", "import-csv", "dashboard", "export-audience", "recipes", "stats"}
@@ -33,7 +35,9 @@ LOG = sys.stderr if os.environ.get("ADMIN_CRAWL_LOG") else None
 _REQUEST_OF = """(b) => {
     const form = b.form;
     const body = new URLSearchParams(new FormData(form, b)).toString();
-    return {method: (form.getAttribute('method') || 'get').toLowerCase(), action: form.action, body};
+    // getAttribute: a field named "action" or "method" shadows the form's properties.
+    const action = new URL(form.getAttribute('action') || location.href, location.href).href;
+    return {method: (form.getAttribute('method') || 'get').toLowerCase(), action, body};
 }"""
 _ACTION_REQUEST = """(name) => {
     const form = document.getElementById('changelist-form');
@@ -43,7 +47,8 @@ _ACTION_REQUEST = """(name) => {
     box.checked = true;
     form.querySelector('select[name=action]').value = name;
     const go = form.querySelector('button[name=index]');
-    return {action: form.action, body: new URLSearchParams(new FormData(form, go)).toString()};
+    const action = new URL(form.getAttribute('action') || location.href, location.href).href;
+    return {action, body: new URLSearchParams(new FormData(form, go)).toString()};
 }"""
 
 
@@ -80,8 +85,14 @@ class Walk:
             url = queue.pop(0)
             self._step = f"open {url}"
             self._log(self._step)
-            response = self.page.goto(self.base + url, wait_until="domcontentloaded")
             self.visited.append(url)
+            try:
+                response = self.page.goto(self.base + url, wait_until="domcontentloaded")
+            except PlaywrightError as error:
+                if "Download is starting" not in str(error):
+                    raise
+                self._send("get", self.base + url, "")  # a download link: its status is what counts
+                continue
             if response is None or response.status >= 400 or "html" not in response.headers.get("content-type", ""):
                 continue
             for href in self._links():
