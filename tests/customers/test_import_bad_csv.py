@@ -31,11 +31,16 @@ def test_unterminated_quote_fails_its_line_and_the_rows_after_it_still_import(tm
     code, out, err = run(
         tmp_path,
         "import_customers",
-        "email,first_name\n"
-        "ann@example.com,Ann\n"
-        'bob@example.com,"Bob\n'
-        "cy@example.com,Cy\n"
-        "di@example.com,Di\n",
+        "\n".join(
+            [
+                "email,first_name",
+                "ann@example.com,Ann",
+                'bob@example.com,"Bob',
+                "cy@example.com,Cy",
+                "di@example.com,Di",
+            ]
+        )
+        + "\n",
     )
 
     assert code == 1
