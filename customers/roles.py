@@ -49,8 +49,10 @@ MARKETING_VIEWS_CUSTOMERS_MODELS = (
 )
 # Jobs on customers Marketing does (as marketers do in Klaviyo, Mautic, Customer.io).
 MARKETING_CUSTOMER_JOBS = ("import_customers", "export_audience", "erase_customer")
+# An access request covers what a person bought, so the products their orders and activity name.
 DATA_PROTECTION_VIEWS_CUSTOMERS_MODELS = (
     "customer",
+    "product",
     "order",
     "orderitem",
     "activity",

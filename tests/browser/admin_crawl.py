@@ -159,7 +159,7 @@ class Walk:
                 continue
             if button.evaluate(f"(b) => b.matches({_NOT_SENT!r}) || !b.form || !b.form.checkValidity()"):
                 continue
-            label = (button.get_attribute("value") or button.inner_text() or "").strip()
+            label = " ".join((button.get_attribute("value") or button.text_content() or "").split())
             request = button.evaluate(_REQUEST_OF)
             self._step = f"button {label!r} on {url}"
             self._log(self._step)
