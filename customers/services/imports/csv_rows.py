@@ -129,7 +129,7 @@ class _LineSource:
 def csv_records(
     raw: Iterable[bytes], *, required: set[str], known: set[str], one_of: set[str] | None = None
 ) -> Iterator[CsvRecord]:
-    """Yield one record per data row of a binary UTF-8 CSV stream, numbered by the line it starts on.
+    """Yield one record per data row of a binary UTF-8 CSV stream, with its line number.
 
     Column names are matched case-insensitively; unknown columns are ignored. A missing
     required column (or none of `one_of`) or a column named twice aborts before any row is
@@ -176,7 +176,8 @@ def csv_records(
             reader = csv.reader(source)
             yield CsvRecord(first.number, None, _UNTERMINATED, source.raw())
             continue
-        line = source.taken[0].number
+        line = source.taken[-1].number  # where the record ends, as csv.reader counts (a quote that never
+        # closes is reported where it opens, above)
         if not all(taken.utf8 for taken in source.taken):
             yield CsvRecord(line, None, _NOT_UTF8, source.raw())
             continue
