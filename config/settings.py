@@ -348,6 +348,10 @@ CONSENT_POLICY = env_choice("CONSENT_POLICY", "opt_in", CONSENT_POLICIES)
 EVENT_API_RATE_PER_MINUTE = env_int("EVENT_API_RATE_PER_MINUTE", 600, minimum=0)
 EVENT_API_MAX_BODY_BYTES = env_int("EVENT_API_MAX_BODY_BYTES", 10_000_000, minimum=1)  # largest accepted request body
 IMPORT_ADMIN_MAX_MB = env_int("IMPORT_ADMIN_MAX_MB", 50, minimum=1)  # largest CSV accepted by the admin import page
+# Admin uploads are kept here until the worker has imported them (shared by web and worker processes).
+IMPORT_UPLOAD_DIR = Path(env_str("IMPORT_UPLOAD_DIR", str(VAR_DIR / "imports")))
+IMPORT_TASK_TIME_LIMIT = env_int("IMPORT_TASK_TIME_LIMIT", 3600, minimum=1)  # seconds one background import may run
+IMPORT_JOB_KEEP_DAYS = env_int("IMPORT_JOB_KEEP_DAYS", 30, minimum=1)  # finished imports and their failed-row reports
 
 # Lifecycle journeys
 # Per customer, across all marketing campaigns: at most this many messages sent or queued.

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from customers.models import Consent, Customer, EmailStatus, Order, SuppressedAddress
+from customers.models import Consent, Customer, EmailStatus, ImportJob, Order, SuppressedAddress
 
 OPT_IN, SOFT_OPT_IN = "opt_in", "soft_opt_in"
 CONSENT_POLICY_WORDS = {
@@ -90,3 +93,35 @@ def consent_policy_summary() -> ConsentPolicySummary:
     return ConsentPolicySummary(
         policy=policy, words=words, label=words.split(":")[0], mailable=found[0], customers=found[1]
     )
+
+
+def import_job_progress(*, job: ImportJob) -> dict:
+    """What the import page's progress bar shows, as JSON primitives."""
+    return {
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "finished": job.is_finished,
+        "percent": job.percent,
+        "rows_done": job.rows_done,
+        "rows_expected": job.rows_expected,
+        "created": job.created,
+        "updated": job.updated,
+        "unchanged": job.unchanged,
+        "failed": job.failed,
+        "error": job.error,
+    }
+
+
+def import_failures_csv_lines(*, job: ImportJob) -> Iterator[str]:
+    """The failed-rows report of an import as CSV lines: line, reason and the row as it stood in the file."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["line", "error", "row"])
+    rows = job.failures.order_by("line", "pk").values_list("line", "reason", "row")
+    for line, reason, row in rows.iterator(chunk_size=2000):
+        writer.writerow([line, reason, row.rstrip("\r\n")])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -7,6 +7,7 @@ from django.conf import settings
 
 from customers.metrics.backtest import customer_metrics_backtest
 from customers.metrics.compute import customer_metrics_compute, parse_as_of
+from customers.services.imports.jobs import import_job_run
 
 
 @shared_task(
@@ -29,3 +30,14 @@ def compute_metrics(as_of: str | None = None) -> dict:
         "as_of": run.as_of.isoformat(),
         "skipped": run.skipped,
     }
+
+
+@shared_task(
+    name="customers.import_run",
+    time_limit=settings.IMPORT_TASK_TIME_LIMIT,
+    soft_time_limit=settings.IMPORT_TASK_TIME_LIMIT - 60,
+)
+def import_run(job_id: int) -> dict:
+    """A CSV uploaded in the admin (queued on commit by import_job_create)."""
+    job = import_job_run(job_id=job_id)
+    return {"job": job_id, "status": job.status if job else "not queued"}

@@ -45,7 +45,9 @@ class TemplateAdminForm(forms.ModelForm):
 
 class TemplateVersionInline(admin.TabularInline):
     model = TemplateVersion
-    fields = ("number", "subject", "created_at", "created_by")
+    # The author by name: a read-only foreign key would link to the user's page, which staff
+    # without user rights (Marketing) are refused.
+    fields = ("number", "subject", "created_at", "author")
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -55,6 +57,10 @@ class TemplateVersionInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @admin.display(description="created by")
+    def author(self, obj: TemplateVersion) -> str:
+        return obj.created_by.get_username() if obj.created_by else "—"
 
 
 def _customer_from(request: HttpRequest, source: dict) -> Customer:

@@ -15,10 +15,9 @@ from customers.admin.gdpr_actions import GdprActionsMixin
 from customers.formatting import money, number, percent
 from customers.labels import consent_source_label
 from customers.metrics.explain import customer_metric_explanations
-from customers.models import Activity, Customer, Order, OrderItem
+from customers.models import Activity, Customer, ImportKind, Order, OrderItem
 from customers.selectors import consent_policy_summary
 from customers.services.consent import consent_apply, customer_set_consent
-from customers.services.imports import customers_import, orders_import
 from customers.services.imports.customers_import import COLUMNS as CUSTOMER_COLUMNS
 from customers.services.imports.orders_import import COLUMNS as ORDER_COLUMNS
 from customers.services.order_aggregates import customer_order_aggregates_refresh
@@ -138,7 +137,8 @@ class CustomerAdmin(GdprActionsMixin, CsvImportMixin, admin.ModelAdmin):
     show_full_result_count = False
     inlines = (RecentOrdersInline, RecentActivityInline)
     csv_columns = ",".join(sorted(CUSTOMER_COLUMNS))
-    csv_permissions = ("customers.add_customer", "customers.change_customer")
+    csv_kind = ImportKind.CUSTOMERS
+    csv_permission = "customers.import_customers"
     change_form_template = "admin/customers/customer/change_form.html"
 
     def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
@@ -252,9 +252,6 @@ class CustomerAdmin(GdprActionsMixin, CsvImportMixin, admin.ModelAdmin):
         if "consent" in form.changed_data:
             customer_set_consent(customer=obj, consent=obj.consent, source="admin", actor=actor)
 
-    def csv_import(self, *, stream, actor: str, source_name: str):
-        return customers_import(stream=stream, actor=actor, source_name=source_name)
-
 
 class OrderItemInline(ReadOnlyInline):
     model = OrderItem
@@ -288,7 +285,8 @@ class OrderAdmin(CsvImportMixin, admin.ModelAdmin):
     raw_id_fields = ("customer",)
     inlines = (OrderItemInline,)
     csv_columns = ",".join(sorted(ORDER_COLUMNS))
-    csv_permissions = ("customers.add_order", "customers.change_order")
+    csv_kind = ImportKind.ORDERS
+    csv_permission = "customers.import_orders"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -308,6 +306,3 @@ class OrderAdmin(CsvImportMixin, admin.ModelAdmin):
         customer_ids = set(queryset.values_list("customer_id", flat=True))
         super().delete_queryset(request, queryset)
         customer_order_aggregates_refresh(customer_ids=customer_ids)
-
-    def csv_import(self, *, stream, actor: str, source_name: str):
-        return orders_import(stream=stream, actor=actor)

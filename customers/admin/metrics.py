@@ -24,6 +24,9 @@ from customers.metrics.dashboard import metrics_overview
 from customers.models import LifecycleStage, ModelFit, RfmSegment
 from customers.selectors import consent_policy_summary
 
+EXPORT_AUDIENCE_PERMISSION = "customers.export_audience"
+RECOMPUTE_PERMISSION = "customers.change_customer"
+
 
 def _audience_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     from campaigns.models import Segment
@@ -83,6 +86,17 @@ class ModelFitAdmin(ReadOnlyAdmin):
         if not request.user.has_perm(perm):
             raise PermissionDenied
 
+    def _tools(self, request: HttpRequest) -> dict[str, bool]:
+        """Which of the page's buttons this user may use (the views refuse the others)."""
+        return {
+            "can_recompute": request.user.has_perm(RECOMPUTE_PERMISSION),
+            "can_export_audience": request.user.has_perm(EXPORT_AUDIENCE_PERMISSION),
+            "can_view_dashboard": request.user.has_perm("customers.view_customer"),
+        }
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return super().changelist_view(request, {**self._tools(request), **(extra_context or {})})
+
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         self._require(request, "customers.view_customer")
         context = {
@@ -91,12 +105,12 @@ class ModelFitAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
             "overview": metrics_overview(),
             "consent_policy": consent_policy_summary(),
-            "can_recompute": request.user.has_perm("customers.change_customer"),
+            **self._tools(request),
         }
         return TemplateResponse(request, "admin/customers/metrics/dashboard.html", context)
 
     def recompute_view(self, request: HttpRequest) -> HttpResponse:
-        self._require(request, "customers.change_customer")
+        self._require(request, RECOMPUTE_PERMISSION)
         from customers.tasks import compute_metrics
 
         transaction.on_commit(compute_metrics.delay)
@@ -104,7 +118,7 @@ class ModelFitAdmin(ReadOnlyAdmin):
         return redirect(reverse("admin:customers_metrics_dashboard"))
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
-        self._require(request, "customers.change_customer")
+        self._require(request, EXPORT_AUDIENCE_PERMISSION)
         form = AudienceExportForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             spec, platform = form.cleaned_data["audience"], form.cleaned_data["platform"]

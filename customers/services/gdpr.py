@@ -6,6 +6,9 @@ included (exported, then deleted on erasure), so data added by later features
 (tracking events, journey decisions, attributions…) is covered without changes here.
 After erasure only the SHA-256 of the address stays, on the suppression list with
 reason "erased", so that a re-imported address is never mailed again.
+
+Both are audited when staff do them in the admin: an entry in Django's admin log (who, when,
+which customer, by id), listed on the customer's History page and under "Audit trail".
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
@@ -76,9 +81,25 @@ def customer_export_data(*, customer: Customer) -> dict[str, Any]:
 
 
 @transaction.atomic
-def customer_erase(*, customer: Customer, actor: str) -> dict[str, int]:
+def customer_personal_data_export(*, customer: Customer, user: AbstractBaseUser) -> dict[str, Any]:
+    """A GDPR access request answered by staff: the export, with an audit entry naming who and which customer."""
+    data = customer_export_data(customer=customer)
+    _audit(
+        user=user,
+        customer_id=customer.pk,
+        repr_=f"Customer {customer.pk}",
+        flag=CHANGE,
+        message="Exported personal data (GDPR access request).",
+    )
+    logger.info("personal data of customer %s exported by user %s", customer.pk, user.pk)
+    return data
+
+
+@transaction.atomic
+def customer_erase(*, customer: Customer, actor: str, user: AbstractBaseUser | None = None) -> dict[str, int]:
     """Delete the customer and everything linked; keep only the address hash, suppressed.
 
+    With `user` (staff in the admin) an audit entry records who erased which customer.
     Returns the number of rows deleted per model label.
     """
     address_hash = email_hash(customer.email)
@@ -96,8 +117,29 @@ def customer_erase(*, customer: Customer, actor: str) -> dict[str, int]:
     _scrub_admin_history(customer)
     _count(deleted, customer.delete())
     SuppressedAddress.objects.update_or_create(email_hash=address_hash, defaults={"reason": ERASED_REASON})
+    if user is not None:
+        rows = sum(deleted.values())
+        _audit(
+            user=user,
+            customer_id=customer_id,
+            repr_=f"Customer {customer_id} (erased)",
+            flag=DELETION,
+            message=f"Erased (GDPR): {rows} row(s) deleted; only a hash of the address is kept, suppressed.",
+        )
     logger.info("customer %s erased by %s", customer_id, actor)
     return deleted
+
+
+def _audit(*, user: AbstractBaseUser, customer_id: int, repr_: str, flag: int, message: str) -> None:
+    """An admin log entry naming the customer by id only (the log outlives an erased address)."""
+    LogEntry.objects.create(
+        user_id=user.pk,
+        content_type=ContentType.objects.get_for_model(Customer),
+        object_id=str(customer_id),
+        object_repr=repr_,
+        action_flag=flag,
+        change_message=message,
+    )
 
 
 def _scrub_admin_history(customer: Customer) -> None:

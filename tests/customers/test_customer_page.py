@@ -36,5 +36,5 @@ def test_customer_list_offers_gdpr_export_and_erase_to_superusers(client):
     Customer.objects.create(email="kim@example.com")
     client.force_login(User.objects.create_superuser("boss", "boss@shop.example", "pw"))
     html = client.get(reverse("admin:customers_customer_changelist")).content.decode()
-    assert "Export data (JSON)" in html
+    assert "Export personal data (JSON, one customer)" in html
     assert "Erase (GDPR)" in html

@@ -124,7 +124,7 @@ def test_admin_actions_export_and_erase_after_confirmation(customer, admin_user,
 
     assert {"export_customer_data", "erase_customers"} <= set(model_admin.get_actions(request({})))
     exported = export_customer_data(model_admin, request({}), Customer.objects.all())
-    assert exported["Content-Disposition"] == f'attachment; filename="customer-{customer.pk}.json"'
+    assert exported["Content-Disposition"] == f'attachment; filename="customer-{customer.pk}-personal-data.json"'
     assert json.loads(exported.content)["orders"][0]["external_id"] == "A-1001"
 
     confirmation = erase_customers(model_admin, request({}), Customer.objects.all())

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import CommandError, call_command
 
-from customers.roles import MARKETING_GROUP, marketing_group_sync
+from customers.roles import DATA_PROTECTION_GROUP, MARKETING_GROUP, marketing_group_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,11 @@ def test_migrate_creates_marketing_group_with_the_right_permissions():
         assert f"customers.change_{model}" not in perms
     assert "tracking.view_espevent" in perms and "tracking.change_espevent" not in perms
     assert not {p for p in perms if "apikey" in p or "ingestedevent" in p}
+    # A marketer's jobs on customers, and not the privileged GDPR export or shop-data imports.
+    assert {"customers.import_customers", "customers.export_audience", "customers.erase_customer"} <= perms
+    assert not {"customers.export_personal_data", "customers.import_orders", "customers.delete_customer"} & perms
+    privacy = codenames(Group.objects.get(name=DATA_PROTECTION_GROUP))
+    assert {"customers.export_personal_data", "customers.erase_customer", "admin.view_logentry"} <= privacy
 
 
 def test_every_campaigns_model_permission_is_granted():
@@ -62,7 +67,10 @@ def test_create_demo_staff_is_idempotent_and_prints_logins():
     assert list(marketer.groups.values_list("name", flat=True)) == [MARKETING_GROUP]
     assert marketer.has_perm("campaigns.change_campaign") and marketer.has_perm("customers.view_customer")
     assert not marketer.has_perm("customers.change_customer") and not marketer.has_perm("customers.view_apikey")
-    assert User.objects.count() == 2
+    assert not marketer.has_perm("customers.export_personal_data")
+    privacy = User.objects.get(username="privacy")
+    assert privacy.has_perm("customers.export_personal_data") and not privacy.has_perm("campaigns.view_campaign")
+    assert User.objects.count() == 3
     assert (admin.email, marketer.email) == ("admin@shop.example", "marketing@shop.example")  # test sends go there
 
 

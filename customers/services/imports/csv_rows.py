@@ -44,9 +44,30 @@ class CsvRecord:
     line: int
     values: dict[str, str] | None
     error: str | None = None
+    # The row as it stood in the file (capped), for the failed-rows report.
+    raw: str = ""
 
 
 _NOT_UTF8 = "the line is not valid UTF-8: save the file as UTF-8 (CSV UTF-8 in spreadsheet programs)"
+_UNTERMINATED = (
+    "unterminated quote: a quoted field starts on this line and never closes, so it was not imported; "
+    "the lines after it were read on their own"
+)
+# A record longer than this many physical lines is taken for a quote that never closes. Customer
+# and order cells are short, so a legitimate multi-line cell stays far below it.
+MAX_RECORD_LINES = 100
+RAW_KEPT_CHARS = 4000
+
+
+class _RunawayQuote(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    number: int
+    text: str
+    utf8: bool
 
 
 def _physical_lines(raw: Iterable[bytes]) -> Iterator[bytes]:
@@ -55,16 +76,54 @@ def _physical_lines(raw: Iterable[bytes]) -> Iterator[bytes]:
         yield from chunk.splitlines(keepends=True)
 
 
-def _decoded_lines(raw: Iterable[bytes], bad: set[int]) -> Iterator[str]:
-    """Decode line by line, so one badly encoded line fails alone; note its number in `bad`."""
+def _decoded_lines(raw: Iterable[bytes]) -> Iterator[_Line]:
+    """Decode line by line, so one badly encoded line fails alone."""
     for number, line in enumerate(_physical_lines(raw), start=1):
         if number == 1 and line.startswith(codecs.BOM_UTF8):
             line = line[len(codecs.BOM_UTF8) :]
         try:
-            yield line.decode("utf-8")
+            yield _Line(number, line.decode("utf-8"), True)
         except UnicodeDecodeError:
-            bad.add(number)
-            yield line.decode("utf-8", errors="replace")
+            yield _Line(number, line.decode("utf-8", errors="replace"), False)
+
+
+class _LineSource:
+    """The lines fed to csv.reader, remembering those of the record being read.
+
+    It notices the two ways a stray quote swallows the rest of a file: a record running past
+    MAX_RECORD_LINES, and the end of the file inside a quoted field (csv.reader then returns the
+    swallowed text as one cell, silently). The lines after the record's first can be replayed.
+    """
+
+    def __init__(self, raw: Iterable[bytes]) -> None:
+        self._lines = _decoded_lines(raw)
+        self._replay: list[_Line] = []
+        self.taken: list[_Line] = []
+        self.ended_inside_record = False
+
+    def __iter__(self) -> _LineSource:
+        return self
+
+    def __next__(self) -> str:
+        if len(self.taken) >= MAX_RECORD_LINES:
+            raise _RunawayQuote
+        line = self._replay.pop() if self._replay else next(self._lines, None)
+        if line is None:
+            self.ended_inside_record = bool(self.taken)
+            raise StopIteration
+        self.taken.append(line)
+        return line.text
+
+    def record_start(self) -> None:
+        self.taken = []
+        self.ended_inside_record = False
+
+    def replay_after_first(self) -> None:
+        self._replay.extend(reversed(self.taken[1:]))
+        self.taken = self.taken[:1]
+
+    def raw(self) -> str:
+        return "".join(line.text for line in self.taken)[:RAW_KEPT_CHARS]
 
 
 def csv_records(
@@ -73,19 +132,78 @@ def csv_records(
     """Yield one record per data row of a binary UTF-8 CSV stream, with its line number.
 
     Column names are matched case-insensitively; unknown columns are ignored. A missing
-    required column (or none of `one_of`) aborts before any row is read. Blank lines are skipped.
+    required column (or none of `one_of`) or a column named twice aborts before any row is
+    read. Blank lines are skipped. A quote that never closes fails its own row, and the
+    lines after it are read as rows of their own.
     """
-    bad: set[int] = set()
-    reader = csv.reader(_decoded_lines(raw, bad))
+    source = _LineSource(raw)
+    reader = csv.reader(source)
     try:
         header = next(reader)
     except StopIteration:
         raise ImportAborted("the file is empty: expected a header row") from None
-    except csv.Error as exc:
-        raise ImportAborted(f"cannot read the header row: {exc}") from None
-    if bad:
+    except (csv.Error, _RunawayQuote) as exc:
+        raise ImportAborted(f"cannot read the header row: {exc or 'a quote never closes'}") from None
+    if source.ended_inside_record or len(source.taken) > 1:
+        raise ImportAborted("cannot read the header row: a quote in it never closes")
+    if not all(line.utf8 for line in source.taken):
         raise ImportAborted("the header row is not valid UTF-8: save the file as UTF-8")
     names = [name.strip().lower() for name in header]
+    _check_header(names, required=required, one_of=one_of)
+    index = {name: i for i, name in enumerate(names) if name in known}
+    width = len(names)
+    while True:
+        source.record_start()
+        try:
+            row = next(reader)
+        except StopIteration:
+            if not source.ended_inside_record:
+                return
+            row = None
+        except _RunawayQuote:
+            row = None
+        except csv.Error as exc:
+            if len(source.taken) <= 1:
+                yield CsvRecord(
+                    source.taken[0].number if source.taken else 0, None, f"malformed CSV: {exc}", source.raw()
+                )
+                continue
+            row = None  # e.g. "field larger than field limit": an open quote ran on
+        if row is None or source.ended_inside_record:
+            # Read the swallowed lines again, this time as rows of their own.
+            first = source.taken[0]
+            source.replay_after_first()
+            reader = csv.reader(source)
+            yield CsvRecord(first.number, None, _UNTERMINATED, source.raw())
+            continue
+        line = source.taken[-1].number  # where the record ends, as csv.reader counts (a quote that never
+        # closes is reported where it opens, above)
+        if not all(taken.utf8 for taken in source.taken):
+            yield CsvRecord(line, None, _NOT_UTF8, source.raw())
+            continue
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) > width:
+            yield CsvRecord(line, None, f"row has {len(row)} fields but the header has {width}", source.raw())
+            continue
+        values = {name: row[i].strip() for name, i in index.items() if i < len(row)}
+        yield CsvRecord(line, values, raw=source.raw())
+
+
+def _check_header(names: list[str], *, required: set[str], one_of: set[str] | None) -> None:
+    positions: dict[str, list[int]] = {}
+    for position, name in enumerate(names, start=1):
+        if name:
+            positions.setdefault(name, []).append(position)
+    twice = {name: where for name, where in positions.items() if len(where) > 1}
+    if twice:
+        described = "; ".join(
+            f"{name!r} in columns {', '.join(map(str, where))}" for name, where in sorted(twice.items())
+        )
+        raise ImportAborted(
+            f"the header names a column more than once ({described}): it is unclear which one to use, "
+            "so nothing was imported. Rename or remove the extra column."
+        )
     missing = sorted(required - set(names))
     if missing:
         raise ImportAborted(
@@ -93,29 +211,11 @@ def csv_records(
         )
     if one_of and not one_of & set(names):
         raise ImportAborted(f"the header needs at least one of the columns: {', '.join(sorted(one_of))}")
-    index = {name: i for i, name in enumerate(names) if name in known}
-    width = len(names)
-    while True:
-        first = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield CsvRecord(reader.line_num, None, f"malformed CSV: {exc}")
-            continue
-        if bad:
-            spanned = set(range(first, reader.line_num + 1))
-            if bad & spanned:
-                bad -= spanned
-                yield CsvRecord(reader.line_num, None, _NOT_UTF8)
-                continue
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        if len(row) > width:
-            yield CsvRecord(reader.line_num, None, f"row has {len(row)} fields but the header has {width}")
-            continue
-        yield CsvRecord(reader.line_num, {name: row[i].strip() for name, i in index.items() if i < len(row)})
+
+
+def csv_header_check(raw: Iterable[bytes], *, required: set[str], known: set[str], one_of: set[str] | None = None):
+    """Raise ImportAborted if the file's header would abort the import (reads the header only)."""
+    next(csv_records(raw, required=required, known=known, one_of=one_of), None)
 
 
 def text(values: dict[str, str], column: str, *, max_length: int) -> str | None:

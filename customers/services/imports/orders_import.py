@@ -34,6 +34,7 @@ from customers.services.order_aggregates import customer_order_aggregates_refres
 REQUIRED = {"order_id", "placed_at", "total"}
 LINE_COLUMNS = ("sku", "product_name", "category", "quantity", "unit_price")
 COLUMNS = {"order_id", "customer_external_id", "email", "placed_at", "total", "currency", *LINE_COLUMNS}
+ONE_OF = {"customer_external_id", "email"}  # at least one names the customer
 DEFAULT_CURRENCY = "EUR"
 AGGREGATE_BUFFER = 20_000
 AGGREGATE_BATCH = 2_000
@@ -251,7 +252,7 @@ def orders_import(
     on_rows: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import an orders CSV from an open binary stream (UTF-8). Raises ImportAborted for an unreadable file."""
-    records = csv_rows.csv_records(stream, required=REQUIRED, known=COLUMNS, one_of={"customer_external_id", "email"})
+    records = csv_rows.csv_records(stream, required=REQUIRED, known=COLUMNS, one_of=ONE_OF)
     writer = _OrderChunkWriter(actor=actor)
     job = ChunkedImport(
         parse=order_row_parse,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from django.db import DatabaseError, transaction
@@ -26,6 +26,7 @@ MAX_FAILURES_KEPT = 1000
 class RowFailure:
     line: int
     reason: str
+    row: str = ""  # the row as it stood in the file, for the failed-rows report
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
@@ -81,6 +82,8 @@ class ChunkedImport(Generic[T]):
     # Called after each chunk is committed (or refused), outside its transaction.
     after_chunk: Callable[[], None] | None = None
     report: ImportReport = field(default_factory=ImportReport)
+    # The file's text of each row in the chunk being written, by line number.
+    _raw: dict[int, str] = field(default_factory=dict)
 
     def run(self, records: Iterable[CsvRecord]) -> ImportReport:
         chunk: list[tuple[int, T]] = []
@@ -89,17 +92,18 @@ class ChunkedImport(Generic[T]):
             if self.on_rows:
                 self.on_rows(1)
             if record.error or record.values is None:
-                self._fail(RowFailure(record.line, record.error or "unreadable row"))
+                self._fail(RowFailure(record.line, record.error or "unreadable row", record.raw))
                 continue
             try:
                 item = self.parse(record.values)
             except RowError as exc:
-                self._fail(RowFailure(record.line, str(exc)))
+                self._fail(RowFailure(record.line, str(exc), record.raw))
                 continue
             if self._chunk_full(chunk, item):
                 self._flush(chunk)
                 chunk = []
             chunk.append((record.line, item))
+            self._raw[record.line] = record.raw
         self._flush(chunk)
         return self.report
 
@@ -114,6 +118,7 @@ class ChunkedImport(Generic[T]):
         if not chunk:
             return
         self._write(chunk)
+        self._raw.clear()
         if self.after_chunk:
             self.after_chunk()
 
@@ -139,6 +144,8 @@ class ChunkedImport(Generic[T]):
             self._fail(failure)
 
     def _fail(self, failure: RowFailure) -> None:
+        if not failure.row and failure.line in self._raw:
+            failure = replace(failure, row=self._raw[failure.line])
         self.report.failed += 1
         if len(self.report.failures) < MAX_FAILURES_KEPT:
             self.report.failures.append(failure)
