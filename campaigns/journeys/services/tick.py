@@ -13,7 +13,7 @@ from campaigns.journeys.rules import RuleError
 from campaigns.journeys.services.advance import due_steps, enrollments_advance
 from campaigns.journeys.services.enrollment import enrollments_create
 from campaigns.journeys.services.exits import enrollments_exit_on_goals
-from campaigns.models import Campaign, CampaignStatus, Trigger
+from campaigns.models import Campaign, CampaignKind, CampaignStatus, Trigger
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ def journeys_tick(*, now: datetime | None = None) -> Counter:
     campaigns = list(
         Campaign.objects.filter(status=CampaignStatus.ACTIVE)
         .exclude(trigger=Trigger.MANUAL)
+        .exclude(kind=CampaignKind.ONE_OFF)
         .order_by("-priority", "pk")
     )
     for campaign in campaigns:
