@@ -139,16 +139,16 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        if error := trigger_kind_error(kind=self.kind, trigger=self.trigger):
-            raise ValidationError({"trigger": error})
-
     def save(self, *args, **kwargs) -> None:
         # A one-off send has exactly one trigger, so every path that creates one (admin, recipes,
         # scripts) agrees with the database's rule without having to name it.
         if self.kind == CampaignKind.ONE_OFF:
             self.trigger = Trigger.MANUAL
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if error := trigger_kind_error(kind=self.kind, trigger=self.trigger):
+            raise ValidationError({"trigger": error})
 
 
 class DelayFrom(models.TextChoices):

@@ -20,9 +20,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from campaigns.journeys.rules import RuleError
 from campaigns.journeys.selectors.engagement import condition_errors
 from campaigns.journeys.services.offers import offer_errors
-from campaigns.journeys.rules import RuleError
 from campaigns.models import Campaign, CampaignKind, Segment, Step, Trigger, triggers_for_kind
 from campaigns.selectors.campaign_page import (
     campaign_audience_count,
@@ -68,7 +68,7 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose the fields shown
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -229,7 +229,7 @@ class CampaignAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:campaigns_campaign_change", args=[target.pk]))
 
     def send_now_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """"Send now" for a one-off campaign: who it goes to, then the send. Without a segment it
+        """ "Send now" for a one-off campaign: who it goes to, then the send. Without a segment it
         goes to everyone only when staff tick the confirmation."""
         campaign = get_object_or_404(Campaign.objects.select_related("segment"), pk=pk)
         if not self.has_change_permission(request, campaign):

@@ -130,7 +130,7 @@ def campaign_archive(*, campaign: Campaign, user: AbstractBaseUser) -> Campaign:
 
 
 def campaign_send_now_by_staff(*, campaign: Campaign, user: AbstractBaseUser, everyone: bool = False) -> int:
-    """"Send now" from the admin: to the campaign's segment, or to everyone only when `everyone`
+    """ "Send now" from the admin: to the campaign's segment, or to everyone only when `everyone`
     was confirmed. Returns how many messages were queued; raises CampaignActionError."""
     try:
         planned = campaign_send_now(campaign=campaign, everyone=everyone)
