@@ -1,4 +1,4 @@
-"""The scheduler tick: exits, enrolment, then advancing due steps in campaign priority order."""
+"""The scheduler tick: enrolment, exits, then advancing due steps in campaign priority order."""
 
 from __future__ import annotations
 
@@ -39,13 +39,15 @@ def journeys_tick(*, now: datetime | None = None) -> Counter:
     for campaign in campaigns:
         with transaction.atomic():
             _lock_journeys()
-            counts["exited"] += enrollments_exit_on_goals(campaign=campaign, now=now)
             try:
                 with transaction.atomic():
                     counts["enrolled"] += enrollments_create(campaign=campaign, now=now)
             except RuleError as exc:  # one broken segment must not stop the other journeys
                 counts["invalid_segments"] += 1
                 logger.error("campaign %s not enrolling: invalid segment rules: %s", campaign.pk, exc)
+            # Exits after enrolment: an event that arrived late (a cart abandoned two hours ago, and
+            # the order placed since) enrols someone who already reached the goal, due at once.
+            counts["exited"] += enrollments_exit_on_goals(campaign=campaign, now=now)
     due = due_steps(campaign_ids=[campaign.pk for campaign in campaigns], now=now)
     for campaign in campaigns:
         if campaign.pk not in due:
