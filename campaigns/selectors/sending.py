@@ -51,9 +51,11 @@ def messages_stuck_sending(*, claimed_before: datetime) -> QuerySet[Message]:
 
 
 def messages_unknown_unchecked(*, claimed_before: datetime) -> QuerySet[Message]:
-    """Unknown outcomes the ESP has not been asked about yet."""
+    """Unknown outcomes the ESP has not been asked about yet, or whose 'not found' awaits a second look."""
     return Message.objects.filter(
-        status=MessageStatus.UNKNOWN, esp_checked_at__isnull=True, claimed_at__lt=claimed_before
+        Q(esp_checked_at__isnull=True) | Q(esp_not_found_at__isnull=False),
+        status=MessageStatus.UNKNOWN,
+        claimed_at__lt=claimed_before,
     ).order_by("id")
 
 

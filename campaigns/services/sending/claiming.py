@@ -34,6 +34,7 @@ def messages_claim(*, batch_size: int, now: datetime | None = None) -> tuple[str
         "claim_token": token,
         "attempts": F("attempts") + 1,
         "esp_checked_at": None,
+        "esp_not_found_at": None,
     }
     with transaction.atomic():
         candidates = messages_claimable(now=now)
