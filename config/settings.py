@@ -139,6 +139,14 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# Workers outlive a broker restart: they reconnect for as long as it takes (Celery's default
+# gives up after 100 attempts and leaves a worker that consumes nothing), also at start-up.
+# Tasks running when the connection drops finish, so no ESP call is cut off mid-request; with
+# acks_late they are delivered again and the atomic claim makes the second run harmless.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

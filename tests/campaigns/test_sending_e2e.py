@@ -87,6 +87,19 @@ class Worker:
             self.process = subprocess.Popen(
                 command, cwd=settings.BASE_DIR, env=self.env, stdout=log, stderr=log, start_new_session=True
             )
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Until the worker answers a ping: on a busy machine starting one takes tens of seconds,
+        which must not count against what a test measures after it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                pytest.fail(f"the worker exited at start; its log:\n{self.logs()}")
+            replies = self.client.control.ping(timeout=0.5) or []
+            if any(name.startswith(f"{self.queue}@") for reply in replies for name in reply):
+                return
+        pytest.fail(f"the worker did not answer within {timeout}s; its log:\n{self.logs()}")
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes, as a crash would."""
