@@ -82,7 +82,8 @@ class Worker:
 
     def start(self) -> None:
         command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queue, "-c", "2"]
-        command += ["-n", f"{self.queue}@%h", "--without-gossip", "--without-mingle", "-l", "warning"]
+        command += ["-n", f"{self.queue}@%h", "--without-gossip", "--without-mingle"]
+        command += ["-l", os.environ.get("E2E_WORKER_LOG_LEVEL", "warning")]  # info: every task in the log
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
                 command, cwd=settings.BASE_DIR, env=self.env, stdout=log, stderr=log, start_new_session=True
@@ -96,7 +97,11 @@ class Worker:
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 pytest.fail(f"the worker exited at start; its log:\n{self.logs()}")
-            replies = self.client.control.ping(timeout=0.5) or []
+            try:
+                replies = self.client.control.ping(timeout=0.5) or []
+            except Exception:  # noqa: BLE001 - the broker itself may still be starting
+                time.sleep(0.5)
+                continue
             if any(name.startswith(f"{self.queue}@") for reply in replies for name in reply):
                 return
         pytest.fail(f"the worker did not answer within {timeout}s; its log:\n{self.logs()}")
