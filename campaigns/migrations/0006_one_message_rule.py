@@ -19,7 +19,9 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="enrollment",
-            constraint=models.UniqueConstraint(fields=("campaign", "customer", "entry"), name="enrollment_unique_entry"),
+            constraint=models.UniqueConstraint(
+                fields=("campaign", "customer", "entry"), name="enrollment_unique_entry"
+            ),
         ),
         migrations.AddConstraint(
             model_name="enrollment",
@@ -30,7 +32,9 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="campaign",
             constraint=models.CheckConstraint(
-                condition=models.Q(models.Q(("kind", "one_off"), _negated=True), ("trigger", "manual"), _connector="OR"),
+                condition=models.Q(
+                    models.Q(("kind", "one_off"), _negated=True), ("trigger", "manual"), _connector="OR"
+                ),
                 name="campaign_one_off_sent_by_staff",
             ),
         ),
