@@ -42,7 +42,7 @@ def main() -> int:
         return 1
     campaign = Campaign.objects.create(name="Smoke one-off", kind=CampaignKind.ONE_OFF)
     Step.objects.create(campaign=campaign, position=1, template=template)
-    planned = campaign_send_now(campaign=campaign)
+    planned = campaign_send_now(campaign=campaign, everyone=True)  # no segment: the whole demo list, confirmed
     print(f"planned {planned} messages with template {template.name!r}")
     if planned == 0:
         return 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -87,6 +88,27 @@ class Trigger(models.TextChoices):
     MANUAL = "manual", "Sent by staff"
 
 
+# How each kind of campaign may start: a one-off send goes out when staff send it (never
+# through the journeys tick); lifecycle campaigns enrol people themselves.
+LIFECYCLE_TRIGGERS = (Trigger.AUDIENCE, Trigger.EVENT)
+
+
+def triggers_for_kind(kind: str) -> tuple[Trigger, ...]:
+    return (Trigger.MANUAL,) if kind == CampaignKind.ONE_OFF else LIFECYCLE_TRIGGERS
+
+
+def trigger_kind_error(*, kind: str, trigger: str) -> str:
+    """Why this kind cannot have this trigger, in staff's words ('' when they fit)."""
+    if not kind or trigger in triggers_for_kind(kind):
+        return ""
+    if kind == CampaignKind.ONE_OFF:
+        return "A one-off send goes out when staff press “Send now”: its trigger is “Sent by staff”."
+    return (
+        f"A {CampaignKind(kind).label.lower()} campaign enrols people by itself: "
+        "choose “Entering the audience” or “An event”."
+    )
+
+
 class Campaign(models.Model):
     name = models.CharField(max_length=150)
     kind = models.CharField(max_length=32, choices=CampaignKind.choices)
@@ -108,8 +130,26 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="one_off") | Q(trigger="manual"), name="campaign_one_off_sent_by_staff"
+            ),
+        ]
+
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # A one-off send has exactly one trigger, so every path that creates one (admin, recipes,
+        # scripts) agrees with the database's rule without having to name it.
+        if self.kind == CampaignKind.ONE_OFF:
+            self.trigger = Trigger.MANUAL
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if error := trigger_kind_error(kind=self.kind, trigger=self.trigger):
+            raise ValidationError({"trigger": error})
 
 
 class DelayFrom(models.TextChoices):
@@ -143,6 +183,9 @@ class EnrollmentStatus(models.TextChoices):
 class Enrollment(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="enrollments")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="enrollments")
+    entry = models.PositiveIntegerField(
+        default=1, help_text="Which time this customer entered the campaign (re-entry after reentry_days adds one)."
+    )
     status = models.CharField(max_length=16, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE)
     entered_at = models.DateTimeField(default=timezone.now)
     next_step = models.PositiveSmallIntegerField(default=1)
@@ -155,6 +198,12 @@ class Enrollment(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["campaign", "customer", "entered_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer", "entry"], name="enrollment_unique_entry"),
+            models.UniqueConstraint(
+                fields=["campaign", "customer"], condition=Q(status="active"), name="enrollment_one_active"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -174,12 +223,20 @@ class MessageStatus(models.TextChoices):
 
 
 class Message(models.Model):
-    """One email to one customer. Exists before anything is sent; the DB refuses duplicates."""
+    """One email to one customer. Exists before anything is sent; the DB refuses duplicates.
+
+    A campaign's messages are keyed by (campaign, customer, step, entry), whichever path made
+    them: the journeys tick writes its enrollment's entry, "send now" writes entry 1 of the
+    first step.
+    """
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     step = models.ForeignKey(Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
     enrollment = models.ForeignKey(Enrollment, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    entry = models.PositiveIntegerField(
+        default=1, help_text="The customer's entry into the campaign this message belongs to (a one-off send is 1)."
+    )
     template_version = models.ForeignKey(TemplateVersion, null=True, blank=True, on_delete=models.PROTECT)
     status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     is_test = models.BooleanField(default=False)
@@ -192,6 +249,9 @@ class Message(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True, help_text="Which claim (worker batch) owns the row.")
     esp_checked_at = models.DateTimeField(null=True, blank=True, help_text="When the ESP was asked about an unknown.")
+    esp_not_found_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the ESP first said it has no such message; a later lookup must agree."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
@@ -211,15 +271,12 @@ class Message(models.Model):
             ),
         ]
         constraints = [
+            # One rule for every path (journeys tick, "send now", a retry): one campaign, one
+            # customer, one message per step and entry.
             models.UniqueConstraint(
-                fields=["enrollment", "step"],
-                condition=Q(enrollment__isnull=False),
-                name="message_unique_enrollment_step",
-            ),
-            models.UniqueConstraint(
-                fields=["campaign", "customer"],
-                condition=Q(enrollment__isnull=True, campaign__isnull=False, is_test=False),
-                name="message_unique_campaign_customer",
+                fields=["campaign", "customer", "step", "entry"],
+                condition=Q(is_test=False),
+                name="message_unique_campaign_customer_step_entry",
             ),
         ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from campaigns.services.sending import messages_reconcile, messages_send_due
@@ -13,8 +14,10 @@ _DB_ERRORS = (OperationalError, InterfaceError)
 
 @shared_task(
     name="campaigns.send_due_messages",
-    soft_time_limit=120,
-    time_limit=150,
+    # The hard limit bounds how long a claimed row can be in flight: reconcile's safe wait
+    # (settings.SEND_STUCK_AFTER_MIN_SECONDS) is computed from it.
+    soft_time_limit=settings.SEND_TASK_SOFT_TIME_LIMIT_SECONDS,
+    time_limit=settings.SEND_TASK_TIME_LIMIT_SECONDS,
     autoretry_for=_DB_ERRORS,
     max_retries=3,
     retry_backoff=True,

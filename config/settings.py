@@ -7,6 +7,7 @@ PostgreSQL and Redis; ESP settings switch to a real email provider.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from ipaddress import ip_network
 from pathlib import Path
@@ -174,6 +175,14 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# Workers outlive a broker restart: they reconnect for as long as it takes (Celery's default
+# gives up after 100 attempts and leaves a worker that consumes nothing), also at start-up.
+# Tasks running when the connection drops finish, so no ESP call is cut off mid-request; with
+# acks_late they are delivered again and the atomic claim makes the second run harmless.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -259,7 +268,37 @@ SEND_RETRY_BASE_SECONDS = env_float("SEND_RETRY_BASE_SECONDS", 30.0, minimum=0) 
 SEND_RETRY_MAX_SECONDS = env_float("SEND_RETRY_MAX_SECONDS", 3600.0, minimum=0)  # backoff cap
 # One send task stops claiming after this.
 SEND_TASK_BUDGET_SECONDS = env_float("SEND_TASK_BUDGET_SECONDS", 50.0, above=0)
-SEND_STUCK_AFTER_SECONDS = env_int("SEND_STUCK_AFTER_SECONDS", 600)  # 'sending' older than this is in doubt
+SEND_STUCK_AFTER_SECONDS = env_int("SEND_STUCK_AFTER_SECONDS", 600, minimum=1)  # 'sending' older than this is in doubt
+SEND_TASK_SOFT_TIME_LIMIT_SECONDS = env_int(
+    "SEND_TASK_SOFT_TIME_LIMIT_SECONDS", 120, minimum=1
+)  # the send task is asked to stop
+SEND_TASK_TIME_LIMIT_SECONDS = env_int(
+    "SEND_TASK_TIME_LIMIT_SECONDS", 150, minimum=1
+)  # the send task's process is killed
+ESP_REQUEST_TIMEOUT_SECONDS = env_float(
+    "ESP_REQUEST_TIMEOUT_SECONDS", 30.0, above=0
+)  # anymail's connect and read timeout
+ANYMAIL["REQUESTS_TIMEOUT"] = ESP_REQUEST_TIMEOUT_SECONDS
+SEND_RECONCILE_RECHECK_SECONDS = env_int(
+    "SEND_RECONCILE_RECHECK_SECONDS", 60, minimum=1
+)  # a 'not found' is confirmed after this
+if not 0 < SEND_TASK_BUDGET_SECONDS < SEND_TASK_SOFT_TIME_LIMIT_SECONDS < SEND_TASK_TIME_LIMIT_SECONDS:
+    raise ImproperlyConfigured(
+        "Send task limits must satisfy 0 < SEND_TASK_BUDGET_SECONDS < SEND_TASK_SOFT_TIME_LIMIT_SECONDS < "
+        f"SEND_TASK_TIME_LIMIT_SECONDS (now {SEND_TASK_BUDGET_SECONDS:g}, {SEND_TASK_SOFT_TIME_LIMIT_SECONDS}, "
+        f"{SEND_TASK_TIME_LIMIT_SECONDS})."
+    )
+# An ESP call starts at the latest when the send task is killed and lands at the latest one
+# connect plus one read timeout later: a row 'sending' for less than that may still be in flight.
+SEND_STUCK_AFTER_MIN_SECONDS = math.ceil(SEND_TASK_TIME_LIMIT_SECONDS + 2 * ESP_REQUEST_TIMEOUT_SECONDS)
+if SEND_STUCK_AFTER_SECONDS < SEND_STUCK_AFTER_MIN_SECONDS:
+    raise ImproperlyConfigured(
+        f"SEND_STUCK_AFTER_SECONDS={SEND_STUCK_AFTER_SECONDS} is unsafe: a message may still be on its way to the "
+        f"ESP for {SEND_STUCK_AFTER_MIN_SECONDS} s after its claim (the send task's hard time limit "
+        f"SEND_TASK_TIME_LIMIT_SECONDS={SEND_TASK_TIME_LIMIT_SECONDS} plus connect and read timeout "
+        f"ESP_REQUEST_TIMEOUT_SECONDS={ESP_REQUEST_TIMEOUT_SECONDS:g} each), and reconcile would send it again. "
+        f"Set SEND_STUCK_AFTER_SECONDS to at least {SEND_STUCK_AFTER_MIN_SECONDS}."
+    )
 SEND_RECONCILE_LOOKUP = env_bool("SEND_RECONCILE_LOOKUP", True)  # ask the ESP (Postmark search) about doubtful rows
 SEND_KICK_TASKS = env_int("SEND_KICK_TASKS", 4, minimum=1)  # send tasks enqueued at once by "send now"
 SEND_PLAN_CHUNK = env_int("SEND_PLAN_CHUNK", 2000, minimum=1)  # customers per planning page

@@ -6,6 +6,7 @@ the request, reports the outcome and renders.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django import forms
@@ -16,13 +17,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from campaigns.admin.campaign_ab import ab_test_setup_view
+from campaigns.journeys.rules import RuleError
 from campaigns.journeys.selectors.engagement import condition_errors
 from campaigns.journeys.services.arbitration import sunset_rule_words
 from campaigns.journeys.services.offers import offer_errors
-from campaigns.models import Campaign, CampaignKind, Segment, Step
+from campaigns.models import Campaign, CampaignKind, Segment, Step, Trigger, triggers_for_kind
 from campaigns.selectors.campaign_page import (
     campaign_audience_count,
     campaign_history,
@@ -32,8 +35,8 @@ from campaigns.selectors.campaign_page import (
     segment_audience_count,
 )
 from campaigns.selectors.campaign_progress import campaign_progress
+from campaigns.selectors.sending import campaign_send_audience
 from campaigns.services import campaign_admin as actions
-from campaigns.services.sending import CampaignNotSendable, campaign_send_now
 from customers.models import Customer
 
 RECENT_CUSTOMERS = 20
@@ -61,6 +64,33 @@ class StepForm(forms.ModelForm):
         if errors := offer_errors(value):
             raise ValidationError(errors)
         return value
+
+
+class CampaignForm(forms.ModelForm):
+    """The trigger's choices and default follow the kind (campaign_trigger.js switches them as the
+    kind changes; the model refuses a combination that does not fit)."""
+
+    class Meta:
+        model = Campaign
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose the fields shown
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("trigger")
+        if field is None:
+            return
+        by_kind = {kind: [t.value for t in triggers_for_kind(kind)] for kind in CampaignKind.values}
+        field.widget.attrs["data-triggers-by-kind"] = json.dumps(by_kind)
+        kind = self.instance.kind if self.instance.pk else self.initial.get("kind")
+        if kind and not self.is_bound:
+            field.choices = [(t.value, t.label) for t in triggers_for_kind(kind)]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # Without the script, a one-off send posts the form's default trigger: it means "Sent by staff".
+        if data.get("kind") == CampaignKind.ONE_OFF and "trigger" not in self.changed_data:
+            data["trigger"] = Trigger.MANUAL
+        return data
 
 
 class StepInline(admin.StackedInline):
@@ -93,6 +123,7 @@ ACTIONS: dict[str, tuple[Callable, str, str]] = {
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
     list_display = ("name", "kind", "status", "segment", "priority", "sent", "queued", "unknown", "updated_at")
     list_filter = ("kind", "status")
     search_fields = ("name",)
@@ -105,6 +136,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["campaigns/admin_dashboard.css"]}
+        js = ["campaigns/campaign_trigger.js"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> tuple[str, ...]:
         # Status changes go through the actions (checks, held mail, audit), never the plain form.
@@ -161,18 +193,19 @@ class CampaignAdmin(admin.ModelAdmin):
     def duplicate_selected(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         self._run_all(request, queryset, "duplicate")
 
-    @admin.action(description="Send now to all mailable customers (one-off campaigns)", permissions=["change"])
-    def send_now(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
-        for campaign in queryset:
-            if campaign.kind != CampaignKind.ONE_OFF:
-                self.message_user(request, f"{campaign}: only one-off campaigns are sent on demand.", messages.WARNING)
-                continue
-            try:
-                planned = campaign_send_now(campaign=campaign)
-            except CampaignNotSendable as exc:
-                self.message_user(request, f"{campaign}: {exc}", messages.ERROR)
-                continue
-            self.message_user(request, f"{campaign}: {planned} message(s) queued; sending has started.")
+    @admin.action(description="Send now… (one-off campaigns: shows the audience first)", permissions=["change"])
+    def send_now(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> HttpResponse | None:
+        campaigns = list(queryset[:2])
+        if len(campaigns) != 1:
+            self.message_user(
+                request, "Choose one campaign to send now: each send shows its audience first.", messages.WARNING
+            )
+            return None
+        campaign = campaigns[0]
+        if campaign.kind != CampaignKind.ONE_OFF:
+            self.message_user(request, f"{campaign}: only one-off campaigns are sent on demand.", messages.WARNING)
+            return None
+        return redirect(reverse("admin:campaigns_campaign_send_now", args=[campaign.pk]))
 
     # --- extra pages: action buttons and the progress endpoint ---
     def get_urls(self):
@@ -185,6 +218,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 wrap(lambda request, pk, step_pk: ab_test_setup_view(self, request, pk, step_pk)),
                 name="campaigns_campaign_ab_test",
             ),
+            path("<int:pk>/send-now/", wrap(self.send_now_view), name="campaigns_campaign_send_now"),
             path("audience/", wrap(self.audience_view), name="campaigns_campaign_audience"),
             *super().get_urls(),
         ]
@@ -202,6 +236,41 @@ class CampaignAdmin(admin.ModelAdmin):
         result = self._run(request, name, campaign)
         target = result if result is not None else campaign
         return redirect(reverse("admin:campaigns_campaign_change", args=[target.pk]))
+
+    def send_now_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """ "Send now" for a one-off campaign: who it goes to, then the send. Without a segment it
+        goes to everyone only when staff tick the confirmation."""
+        campaign = get_object_or_404(Campaign.objects.select_related("segment"), pk=pk)
+        if not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        change_url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+        if campaign.kind != CampaignKind.ONE_OFF:
+            self.message_user(request, f"{campaign}: only one-off campaigns are sent on demand.", messages.WARNING)
+            return redirect(change_url)
+        if request.method == "POST":
+            everyone = campaign.segment_id is None and request.POST.get("everyone") == "yes"
+            try:
+                planned = actions.campaign_send_now_by_staff(campaign=campaign, user=request.user, everyone=everyone)
+            except ValidationError as error:
+                for text in error.messages:
+                    self.message_user(request, text, messages.ERROR)
+            else:
+                self.message_user(request, f"{campaign}: {planned} message(s) queued; sending has started.")
+                return redirect(change_url)
+        try:
+            recipients: int | None = campaign_send_audience(campaign=campaign).count()
+        except RuleError:
+            recipients = None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Send “{campaign}” now",
+            "campaign": campaign,
+            "recipients": recipients,
+            "already_planned": campaign.messages.filter(is_test=False).count(),
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/campaigns/campaign/send_now.html", context)
 
     def progress_view(self, request: HttpRequest, pk: int) -> JsonResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
@@ -244,6 +313,9 @@ class CampaignAdmin(admin.ModelAdmin):
             "recent_customers": Customer.objects.order_by("-id").only("id", "email")[:RECENT_CUSTOMERS],
             "can_change": self.has_change_permission(request, campaign),
             "can_add": self.has_add_permission(request),
+            "send_now_url": reverse("admin:campaigns_campaign_send_now", args=[campaign.pk])
+            if campaign.kind == CampaignKind.ONE_OFF and campaign.status in ("draft", "active")
+            else "",
             "action_names": [
                 name
                 for name, allowed in (

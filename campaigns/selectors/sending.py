@@ -6,10 +6,19 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 
+from campaigns.journeys.selectors.segments import segment_customers
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
+from customers.models import Customer
+from customers.selectors import customers_mailable
 
 # Rows of these campaigns stay queued until staff resume them.
 HELD_CAMPAIGN_STATUSES = (CampaignStatus.PAUSED, CampaignStatus.ARCHIVED)
+
+
+def campaign_send_audience(*, campaign: Campaign) -> QuerySet[Customer]:
+    """Who "send now" mails: the campaign's segment (everyone without one), mailable now.
+    Raises campaigns.journeys.rules.RuleError when the segment's rules are invalid."""
+    return customers_mailable(segment_customers(campaign.segment))
 
 
 def messages_claimable(*, now: datetime) -> QuerySet[Message]:
@@ -42,9 +51,11 @@ def messages_stuck_sending(*, claimed_before: datetime) -> QuerySet[Message]:
 
 
 def messages_unknown_unchecked(*, claimed_before: datetime) -> QuerySet[Message]:
-    """Unknown outcomes the ESP has not been asked about yet."""
+    """Unknown outcomes the ESP has not been asked about yet, or whose 'not found' awaits a second look."""
     return Message.objects.filter(
-        status=MessageStatus.UNKNOWN, esp_checked_at__isnull=True, claimed_at__lt=claimed_before
+        Q(esp_checked_at__isnull=True) | Q(esp_not_found_at__isnull=False),
+        status=MessageStatus.UNKNOWN,
+        claimed_at__lt=claimed_before,
     ).order_by("id")
 
 

@@ -14,7 +14,17 @@ from django.db import transaction
 from campaigns.journeys.rules import validate_rules
 from campaigns.journeys.selectors.engagement import condition_errors
 from campaigns.journeys.services.offers import offer_errors
-from campaigns.models import Campaign, CampaignKind, CampaignStatus, Message, MessageStatus, Step, Trigger
+from campaigns.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Message,
+    MessageStatus,
+    Step,
+    Trigger,
+    trigger_kind_error,
+)
+from campaigns.services.sending import CampaignNotSendable, campaign_send_now
 from campaigns.services.templates import template_assert_usable
 
 
@@ -35,6 +45,8 @@ def _locked(campaign: Campaign) -> Campaign:
 def campaign_activation_errors(*, campaign: Campaign) -> list[str]:
     """Everything that stops `campaign` from running, as sentences staff can act on (empty: ready)."""
     errors: list[str] = []
+    if kind_error := trigger_kind_error(kind=campaign.kind, trigger=campaign.trigger):
+        errors.append(kind_error)
     if campaign.kind != CampaignKind.ONE_OFF and campaign.trigger == Trigger.AUDIENCE and campaign.segment_id is None:
         errors.append("Choose a segment: the campaign enrolls people entering its audience.")
     if campaign.trigger == Trigger.EVENT and not campaign.trigger_event:
@@ -115,6 +127,18 @@ def campaign_archive(*, campaign: Campaign, user: AbstractBaseUser) -> Campaign:
     campaign.save(update_fields=["status", "updated_at"])
     _audit(user=user, campaign=campaign, message=f"Archived (was {was}).")
     return campaign
+
+
+def campaign_send_now_by_staff(*, campaign: Campaign, user: AbstractBaseUser, everyone: bool = False) -> int:
+    """ "Send now" from the admin: to the campaign's segment, or to everyone only when `everyone`
+    was confirmed. Returns how many messages were queued; raises CampaignActionError."""
+    try:
+        planned = campaign_send_now(campaign=campaign, everyone=everyone)
+    except CampaignNotSendable as exc:
+        raise CampaignActionError(str(exc)) from exc
+    audience = f"segment “{campaign.segment}”" if campaign.segment_id else "every mailable customer (confirmed)"
+    _audit(user=user, campaign=campaign, message=f"Sent now to {audience}: {planned} message(s) queued.")
+    return planned
 
 
 def _copy_name(name: str) -> str:

@@ -31,7 +31,7 @@ def test_each_customer_is_mailed_exactly_once_and_a_rerun_sends_nothing(
     campaign = make_campaign()
 
     with django_capture_on_commit_callbacks(execute=False) as kicks:
-        planned = campaign_send_now(campaign=campaign)
+        planned = campaign_send_now(campaign=campaign, everyone=True)  # no segment: staff confirmed everyone
     assert planned == 25
     assert kicks, "sending is started when the plan commits"
 
@@ -157,17 +157,32 @@ def test_paused_campaign_is_not_sent_until_resumed(fake_esp, make_customers, mak
 
 
 def test_the_database_refuses_duplicate_messages(make_customers, make_campaign):
+    """One rule for every path: (campaign, customer, step, entry), whether "send now" or the tick wrote it."""
     customer = make_customers(1)[0]
     campaign = make_campaign()
-    Message.objects.create(customer=customer, campaign=campaign)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Message.objects.create(customer=customer, campaign=campaign)
-
-    enrollment = Enrollment.objects.create(campaign=campaign, customer=customer)
     step = campaign.steps.get()
-    Message.objects.create(customer=customer, campaign=campaign, enrollment=enrollment, step=step)
+    Message.objects.create(customer=customer, campaign=campaign, step=step, entry=1)  # "send now"
     with pytest.raises(IntegrityError), transaction.atomic():
-        Message.objects.create(customer=customer, campaign=campaign, enrollment=enrollment, step=step)
+        Message.objects.create(customer=customer, campaign=campaign, step=step, entry=1)
+
+    # The journeys tick's first entry of the same customer is the same message: refused too.
+    enrollment = Enrollment.objects.create(campaign=campaign, customer=customer, entry=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.create(customer=customer, campaign=campaign, enrollment=enrollment, step=step, entry=1)
+
+    # A re-entry after reentry_days is a new entry, with a message of its own, once.
+    Enrollment.objects.filter(pk=enrollment.pk).update(status="completed")
+    again = Enrollment.objects.create(campaign=campaign, customer=customer, entry=2)
+    Message.objects.create(customer=customer, campaign=campaign, enrollment=again, step=step, entry=2)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.create(customer=customer, campaign=campaign, enrollment=again, step=step, entry=2)
+    # Test sends ("Send me a test") are outside the rule.
+    Message.objects.create(customer=customer, campaign=campaign, step=step, entry=1, is_test=True)
+    Message.objects.create(customer=customer, campaign=campaign, step=step, entry=1, is_test=True)
+
+    # At most one active enrollment per campaign and customer.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Enrollment.objects.create(campaign=campaign, customer=customer, entry=3)
 
 
 def test_lifecycle_rows_use_the_steps_current_version(fake_esp, make_customers, make_campaign):

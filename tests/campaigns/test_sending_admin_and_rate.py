@@ -15,17 +15,28 @@ from campaigns.services.sending.ratelimit import RedisBucket
 pytestmark = pytest.mark.django_db
 
 
-def test_send_now_action_plans_a_one_off_campaign_and_starts_sending(
+def test_send_now_action_shows_the_audience_then_plans_a_one_off_campaign_and_starts_sending(
     admin_client, make_customers, make_campaign, django_capture_on_commit_callbacks
 ):
     make_customers(3)
     campaign = make_campaign()
     with django_capture_on_commit_callbacks(execute=False) as kicks:
-        response = admin_client.post(
+        page = admin_client.post(
             reverse("admin:campaigns_campaign_changelist"),
             {"action": "send_now", "_selected_action": [campaign.pk]},
             follow=True,
         )
+    assert not Message.objects.exists() and not kicks, "the action only shows who would receive it"
+    text = page.content.decode()
+    assert "This campaign has no segment." in text and "every</strong> mailable customer" in text
+
+    url = reverse("admin:campaigns_campaign_send_now", args=[campaign.pk])
+    refused = admin_client.post(url, {}, follow=True)
+    assert "has no segment" in refused.content.decode()
+    assert not Message.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=False) as kicks:
+        response = admin_client.post(url, {"everyone": "yes"}, follow=True)
     assert response.status_code == 200
     assert "3 message(s) queued" in response.content.decode()
     assert Message.objects.filter(campaign=campaign, status=MessageStatus.QUEUED).count() == 3

@@ -80,7 +80,7 @@ def enrollments_advance(*, campaign: Campaign, now: datetime, due_positions: set
             page = list(
                 due.filter(pk__gt=last_pk)
                 .order_by("pk")
-                .values("pk", "customer_id", "is_holdout", "customer__timezone")[:size]
+                .values("pk", "customer_id", "entry", "is_holdout", "customer__timezone")[:size]
             )
             if not page:
                 break
@@ -205,6 +205,7 @@ def _message(
         campaign=campaign,
         step=step,
         enrollment_id=row["pk"],
+        entry=row["entry"],
         template_version=version or step.template.current_version,
         status=status,
         created_at=now,

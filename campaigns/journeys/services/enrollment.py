@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.db.models.sql.constants import CURSOR
 
 from campaigns.journeys.selectors.segments import segment_customers
-from campaigns.models import Campaign, Enrollment, EnrollmentStatus, Step, Trigger
+from campaigns.models import Campaign, CampaignKind, Enrollment, EnrollmentStatus, Step, Trigger
 from customers.models import Activity, ActivityType, Customer, Order
 from customers.selectors import customers_mailable
 
@@ -45,6 +45,12 @@ def _not_recently_enrolled(qs: QuerySet[Customer], campaign: Campaign, now: date
     return qs.exclude(Exists(Enrollment.objects.filter(recent_or_active, campaign=campaign, customer=OuterRef("pk"))))
 
 
+def _with_next_entry(qs: QuerySet[Customer], campaign: Campaign) -> QuerySet[Customer]:
+    """Each candidate's entry number: one more than their last entry into this campaign."""
+    last = Enrollment.objects.filter(campaign=campaign, customer=OuterRef("pk")).order_by("-entry").values("entry")[:1]
+    return qs.annotate(next_entry=Coalesce(Subquery(last), Value(0)) + 1)
+
+
 def _first_due(campaign: Campaign, entered_at: datetime) -> datetime:
     first = Step.objects.filter(campaign=campaign).order_by("position").first()
     return entered_at + campaign.trigger_delay + (first.delay if first else timedelta())
@@ -54,7 +60,8 @@ def enrollments_create_for_audience(*, campaign: Campaign, now: datetime) -> int
     """Enrol everyone mailable in the segment who has not entered within the re-entry period."""
     candidates = _not_recently_enrolled(customers_mailable(segment_customers(campaign.segment, now=now)), campaign, now)
     due_at = _first_due(campaign, now)
-    return _insert_pages(campaign, candidates.values_list("pk", flat=True), lambda _pk: (now, due_at))
+    rows = _with_next_entry(candidates, campaign).values_list("pk", "next_entry")
+    return _insert_pages(campaign, rows, lambda _stamp: (now, due_at))
 
 
 def enrollments_create_for_events(*, campaign: Campaign, now: datetime) -> int:
@@ -82,10 +89,10 @@ def enrollments_create_for_events(*, campaign: Campaign, now: datetime) -> int:
         campaign=campaign, customer=OuterRef("pk"), entered_at__gte=OuterRef("event_at")
     )
     candidates = _not_recently_enrolled(candidates.exclude(Exists(already)), campaign, now)
-    rows = candidates.values_list("pk", "event_at")
+    rows = _with_next_entry(candidates, campaign).values_list("pk", "next_entry", "event_at")
     first = Step.objects.filter(campaign=campaign).order_by("position").first()
     offset = campaign.trigger_delay + (first.delay if first else timedelta())
-    return _insert_pages(campaign, rows, lambda event_at: (event_at, event_at + offset), keyed_rows=True)
+    return _insert_pages(campaign, rows, lambda event_at: (event_at, event_at + offset))
 
 
 def _plain_rows(rows: QuerySet, size: int) -> Iterator[list]:
@@ -115,17 +122,21 @@ def _plain_rows(rows: QuerySet, size: int) -> Iterator[list]:
             cursor.close()
 
 
-def _insert_pages(campaign: Campaign, rows: QuerySet, timing, *, keyed_rows: bool = False) -> int:
-    """Insert enrollments in batches of JOURNEY_PAGE_SIZE, each one INSERT."""
+def _insert_pages(campaign: Campaign, rows: QuerySet, timing) -> int:
+    """Insert enrollments in batches of JOURNEY_PAGE_SIZE, each one INSERT.
+
+    rows: (customer id, entry number[, event time]) in customer id order.
+    """
     size = settings.JOURNEY_PAGE_SIZE
     created, batch = 0, []
     for row in _plain_rows(rows.order_by("pk"), size):
-        customer_id, stamp = row if keyed_rows else (row[0], None)
+        customer_id, entry, stamp = row if len(row) == 3 else (*row, None)
         entered_at, due_at = timing(stamp)
         batch.append(
             Enrollment(
                 campaign=campaign,
                 customer_id=customer_id,
+                entry=entry,
                 entered_at=entered_at,
                 due_at=due_at,
                 next_step=1,
@@ -143,6 +154,8 @@ def _insert_pages(campaign: Campaign, rows: QuerySet, timing, *, keyed_rows: boo
 
 
 def enrollments_create(*, campaign: Campaign, now: datetime) -> int:
+    if campaign.kind == CampaignKind.ONE_OFF:  # sent by staff ("send now"), never enrolled by the tick
+        return 0
     if campaign.trigger == Trigger.AUDIENCE:
         return enrollments_create_for_audience(campaign=campaign, now=now)
     if campaign.trigger == Trigger.EVENT:

@@ -25,6 +25,11 @@ def _exit(enrollments: QuerySet[Enrollment], event_type: str, now: datetime) -> 
     return count
 
 
+def enrollments_exit_on_goal(*, enrollments: QuerySet[Enrollment], event_type: str, now: datetime) -> int:
+    """End those of `enrollments` whose customer had the goal event since entering."""
+    return _exit(enrollments.filter(status=EnrollmentStatus.ACTIVE), event_type, now)
+
+
 def enrollments_exit_on_goals(*, campaign: Campaign, now: datetime) -> int:
     active = Enrollment.objects.filter(campaign=campaign, status=EnrollmentStatus.ACTIVE)
     return sum(_exit(active, event_type, now) for event_type in campaign.exit_on or [])

@@ -1,4 +1,4 @@
-"""The scheduler tick: exits, enrolment, then advancing due steps in campaign priority order."""
+"""The scheduler tick: enrolment, exits, then advancing due steps in campaign priority order."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from campaigns.journeys.rules import RuleError
 from campaigns.journeys.services.advance import due_steps, enrollments_advance
 from campaigns.journeys.services.enrollment import enrollments_create
 from campaigns.journeys.services.exits import enrollments_exit_on_goals
-from campaigns.models import Campaign, CampaignStatus, Trigger
+from campaigns.models import Campaign, CampaignKind, CampaignStatus, Trigger
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +33,21 @@ def journeys_tick(*, now: datetime | None = None) -> Counter:
     campaigns = list(
         Campaign.objects.filter(status=CampaignStatus.ACTIVE)
         .exclude(trigger=Trigger.MANUAL)
+        .exclude(kind=CampaignKind.ONE_OFF)
         .order_by("-priority", "pk")
     )
     for campaign in campaigns:
         with transaction.atomic():
             _lock_journeys()
-            counts["exited"] += enrollments_exit_on_goals(campaign=campaign, now=now)
             try:
                 with transaction.atomic():
                     counts["enrolled"] += enrollments_create(campaign=campaign, now=now)
             except RuleError as exc:  # one broken segment must not stop the other journeys
                 counts["invalid_segments"] += 1
                 logger.error("campaign %s not enrolling: invalid segment rules: %s", campaign.pk, exc)
+            # Exits after enrolment: an event that arrived late (a cart abandoned two hours ago, and
+            # the order placed since) enrols someone who already reached the goal, due at once.
+            counts["exited"] += enrollments_exit_on_goals(campaign=campaign, now=now)
     due = due_steps(campaign_ids=[campaign.pk for campaign in campaigns], now=now)
     for campaign in campaigns:
         if campaign.pk not in due:

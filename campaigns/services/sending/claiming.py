@@ -10,7 +10,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from campaigns.models import Message, MessageStatus
+from campaigns.journeys.services.exits import enrollments_exit_on_goal
+from campaigns.models import Campaign, Enrollment, EnrollmentStatus, Message, MessageStatus
 from campaigns.selectors.sending import messages_claimable
 from campaigns.services.sending.outcomes import released_changes
 from customers.selectors import customer_mailable_ids
@@ -33,6 +34,7 @@ def messages_claim(*, batch_size: int, now: datetime | None = None) -> tuple[str
         "claim_token": token,
         "attempts": F("attempts") + 1,
         "esp_checked_at": None,
+        "esp_not_found_at": None,
     }
     with transaction.atomic():
         candidates = messages_claimable(now=now)
@@ -56,6 +58,31 @@ def messages_suppress_unmailable(*, claim_token: str, customer_ids: list[int]) -
             error="Not mailable at send time (unsubscribed, bounced, suppressed, or no consent under the policy).",
         )
     return mailable
+
+
+def messages_skip_exited(*, claim_token: str, now: datetime | None = None) -> set[int]:
+    """Journey exits checked at claim time, beside suppression: a lifecycle message whose
+    enrollment has ended, or whose customer reached the campaign's goal (e.g. placed an order)
+    since entering, is 'skipped' with the reason and never sent. The tick checks exits too, but
+    an order can land between its check and this claim. Returns the ids of the skipped rows."""
+    now = now or timezone.now()
+    claimed = Message.objects.filter(claim_token=claim_token, status=MessageStatus.SENDING, enrollment__isnull=False)
+    enrollments = Enrollment.objects.filter(pk__in=claimed.values("enrollment_id"))
+    goals = Campaign.objects.filter(pk__in=claimed.values("campaign_id")).values_list("pk", "exit_on")
+    for campaign_id, exit_on in goals:
+        for event_type in exit_on or []:
+            enrollments_exit_on_goal(
+                enrollments=enrollments.filter(campaign_id=campaign_id), event_type=event_type, now=now
+            )
+    exited = claimed.filter(enrollment__status=EnrollmentStatus.EXITED)
+    by_reason: dict[str, list[int]] = {}
+    for pk, reason in exited.values_list("pk", "enrollment__exit_reason"):
+        by_reason.setdefault(reason or "exited", []).append(pk)
+    for reason, ids in by_reason.items():
+        Message.objects.filter(pk__in=ids, claim_token=claim_token, status=MessageStatus.SENDING).update(
+            status=MessageStatus.SKIPPED, error=f"exited before sending ({reason})"
+        )
+    return {pk for ids in by_reason.values() for pk in ids}
 
 
 def messages_release_claim(*, claim_token: str) -> int:

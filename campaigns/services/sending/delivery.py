@@ -27,7 +27,12 @@ from django.db import DatabaseError, connection, transaction
 
 from campaigns.models import Message, TemplateVersion
 from campaigns.selectors.sending import messages_for_delivery
-from campaigns.services.sending.claiming import messages_claim, messages_release_claim, messages_suppress_unmailable
+from campaigns.services.sending.claiming import (
+    messages_claim,
+    messages_release_claim,
+    messages_skip_exited,
+    messages_suppress_unmailable,
+)
 from campaigns.services.sending.esp_lookup import esp_lookup_available
 from campaigns.services.sending.outcomes import (
     FAILED,
@@ -270,6 +275,10 @@ def _batch_submit(
         counts: dict[str, int] = {"claimed": len(messages)}
         counts["suppressed"] = sum(1 for m in messages if m.customer_id not in mailable)
         messages = [m for m in messages if m.customer_id in mailable]
+        exited = messages_skip_exited(claim_token=token)
+        if exited:
+            counts["skipped"] = len(exited)
+            messages = [m for m in messages if m.pk not in exited]
         # Half the stuck timeout: reconcile can only find a row in doubt once no ESP call can still start.
         deadline = time.monotonic() + settings.SEND_STUCK_AFTER_SECONDS / 2
         if stop_at is not None:

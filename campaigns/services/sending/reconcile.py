@@ -6,7 +6,11 @@ row, and a row marked 'unknown' at send time (read timeout), may or may not have
 ESP. Sending it again could mail someone twice, so we never do that blindly:
 
 - when the ESP can be asked (Postmark message search by our metadata), a message it has
-  becomes 'sent', and one it does not have is queued again;
+  becomes 'sent'. One it does not have is queued again only when that answer can be trusted:
+  it came after the original request could have landed (claim time + the send task's hard
+  time limit + the ESP request's connect and read timeout, see stuck_after_minimum), and a
+  second lookup at least SEND_RECONCILE_RECHECK_SECONDS later agrees (the ESP's search may
+  lag behind what it accepted). Until then the row waits;
 - otherwise, or if the ESP cannot answer, the row becomes (or stays) 'unknown'. It is listed
   in the admin and by `manage.py report_unknown_messages`; staff decide to requeue it or to
   mark it sent.
@@ -17,6 +21,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import requests
+from anymail.utils import get_anymail_setting
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
@@ -26,12 +31,23 @@ from campaigns.selectors.sending import messages_stuck_sending, messages_unknown
 from campaigns.services.sending.esp_lookup import esp_lookup_available, esp_message_lookup
 
 
+def stuck_after_minimum() -> float:
+    """Seconds after its claim during which a row's ESP request may still land: the send task's
+    hard time limit (no call starts later) plus connect and read timeout of that request."""
+    timeout = get_anymail_setting("requests_timeout", default=30)
+    per_request = sum(float(part) for part in timeout) if isinstance(timeout, tuple | list) else 2 * float(timeout)
+    return settings.SEND_TASK_TIME_LIMIT_SECONDS + per_request
+
+
 def messages_reconcile(*, stuck_after_seconds: int | None = None, limit: int = 500) -> dict[str, int]:
-    """Resolve rows in doubt. Returns counts: sent, requeued, unknown."""
+    """Resolve rows in doubt. Returns counts: sent, requeued, waiting (the ESP does not have it
+    yet, asked again later before any resend), unknown."""
     now = timezone.now()
     seconds = settings.SEND_STUCK_AFTER_SECONDS if stuck_after_seconds is None else stuck_after_seconds
     cutoff = now - timedelta(seconds=seconds)
-    counts = {"sent": 0, "requeued": 0, "unknown": 0}
+    could_land_until = timedelta(seconds=stuck_after_minimum())
+    recheck = timedelta(seconds=settings.SEND_RECONCILE_RECHECK_SECONDS)
+    counts = {"sent": 0, "requeued": 0, "waiting": 0, "unknown": 0}
     rows = list(messages_stuck_sending(claimed_before=cutoff)[:limit])
     if esp_lookup_available():
         rows += list(messages_unknown_unchecked(claimed_before=cutoff)[:limit])
@@ -49,13 +65,25 @@ def messages_reconcile(*, stuck_after_seconds: int | None = None, limit: int = 5
                     error="Reconciled: the ESP has this message.",
                 )
                 counts["sent"] += done
+            elif lookup.known and now < message.claimed_at + could_land_until:
+                # The original request may still be on its way: this answer proves nothing yet.
+                counts["waiting"] += 1
+            elif lookup.known and (message.esp_not_found_at is None or now < message.esp_not_found_at + recheck):
+                done = same_claim.update(
+                    status=MessageStatus.UNKNOWN,
+                    esp_checked_at=checked,
+                    esp_not_found_at=message.esp_not_found_at or now,
+                    error="The ESP has no record of it yet; asking again before sending it again.",
+                )
+                counts["waiting"] += done
             elif lookup.known:
                 done = same_claim.update(
                     status=MessageStatus.QUEUED,
                     not_before=None,
                     claim_token="",
                     esp_checked_at=checked,
-                    error="Reconciled: the ESP never received it; queued again.",
+                    esp_not_found_at=None,
+                    error="Reconciled: the ESP never received it (asked twice); queued again.",
                 )
                 counts["requeued"] += done
             else:
@@ -74,6 +102,7 @@ def message_requeue_unknown(*, message_ids: list[int], actor: str) -> int:
         status=MessageStatus.QUEUED,
         not_before=None,
         claim_token="",
+        esp_not_found_at=None,
         error=f"Requeued by {actor[:100]} after an unknown outcome.",
     )
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0003_admin_dashboard_indexes'),
+        ('campaigns', '0006_one_message_rule'),
     ]
 
     operations = [

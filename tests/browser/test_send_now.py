@@ -1,0 +1,118 @@
+"""A one-off campaign as a marketer makes it: the add form's defaults, a segment, "Send now", and
+the journeys tick running as beat runs it. Each segment member gets exactly one mail."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+
+from campaigns.models import Campaign, CampaignKind, Message, Segment, Trigger
+from customers.models import Customer
+from customers.roles import MARKETING_GROUP, marketing_group_sync
+from tests.campaigns.conftest import ESP_TOKEN, make_campaign_now
+from tests.fake_esp import FakeESP
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def esp(settings):
+    with FakeESP(token=ESP_TOKEN) as server:
+        settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+        settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": ESP_TOKEN, "POSTMARK_API_URL": server.url}
+        settings.SEND_RATE_PER_SECOND = 0
+        settings.FREQUENCY_CAP_PER_DAY = settings.FREQUENCY_CAP_PER_WEEK = 0
+        settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = 0
+        yield server
+
+
+@pytest.fixture
+def logged_in(live_server, page):
+    marketing_group_sync()
+    user = User.objects.create_user("mia", "mia@shop.example", "secret-pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=MARKETING_GROUP))
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/campaigns/campaign/")
+    page.fill("#id_username", "mia")
+    page.fill("#id_password", "secret-pw")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#changelist")
+    return page
+
+
+def beat(task: str) -> None:
+    """Run a beat task the way the worker runs it (by its registered name)."""
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    app.tasks[task].apply(throw=True)
+
+
+def test_one_off_with_the_forms_defaults_reaches_each_segment_member_once(live_server, logged_in, shot, esp):
+    page = logged_in
+    leads = [Customer.objects.create(email=f"lead{i}@example.test", first_name=f"L{i}") for i in range(3)]
+    buyers = [Customer.objects.create(email=f"buyer{i}@example.test", orders_count=2) for i in range(2)]
+    Segment.objects.create(name="Leads", rules={"all": [{"field": "is_lead", "op": "eq", "value": True}]})
+    template = make_campaign_now(name="Template holder").steps.get().template  # a valid saved template
+
+    page.goto(f"{live_server.url}/admin/campaigns/campaign/add/")
+    page.fill("#id_name", "Spring news for leads")
+    page.select_option("#id_kind", label="One-off send")
+    assert page.eval_on_selector("#id_trigger", "s => [...s.options].map(o => o.text)") == ["Sent by staff"]
+    page.select_option("#id_segment", label="Leads")
+    page.click(".inline-group .add-row a")
+    page.fill("#id_steps-0-position", "1")
+    page.select_option("#id_steps-0-template", value=str(template.pk))
+    shot("send_now_01_add_form")
+    page.click("input[name=_continue]")
+    page.wait_for_selector("#action-send-now")
+    campaign = Campaign.objects.get(name="Spring news for leads")
+    assert (campaign.kind, campaign.trigger, campaign.segment.name) == (CampaignKind.ONE_OFF, Trigger.MANUAL, "Leads")
+
+    page.click("#action-send-now")
+    page.wait_for_selector("#send-now-form")
+    assert page.inner_text("#send-now-segment") == "Leads"
+    assert page.inner_text("#send-now-count") == "3"
+    shot("send_now_02_confirm_segment")
+    page.click("#send-now-submit")
+    page.wait_for_url(f"**/admin/campaigns/campaign/{campaign.pk}/change/")
+    assert "3 message(s) queued" in page.inner_text(".messagelist")
+
+    beat("campaigns.send_due_messages")
+    call_command("journeys_tick", stdout=io.StringIO())  # as staff would run it by hand
+    for _ in range(2):  # then beat: the journeys tick every minute, the sender every few seconds
+        beat("journeys.tick")
+        beat("campaigns.send_due_messages")
+
+    assert esp.stats()["recipients"] == {c.email: 1 for c in leads}
+    assert all(esp.times_mailed(c.email) == 0 for c in buyers)
+    assert not campaign.enrollments.exists(), "the journeys tick enrolled a one-off campaign"
+
+
+def test_send_now_without_a_segment_refuses_until_staff_confirm_everyone(live_server, logged_in, shot, esp):
+    page = logged_in
+    customers = [Customer.objects.create(email=f"all{i}@example.test") for i in range(4)]
+    campaign = make_campaign_now(name="Everyone news", status="draft")
+
+    page.goto(f"{live_server.url}/admin/campaigns/campaign/{campaign.pk}/change/")
+    page.click("#action-send-now")
+    page.wait_for_selector("#send-now-form")
+    assert "This campaign has no segment." in page.inner_text("#send-now-everyone-warning")
+    assert page.inner_text("#send-now-count") == "4"
+    page.click("#send-now-submit")  # without ticking "everyone"
+    page.wait_for_selector(".messagelist .error")
+    assert "has no segment" in page.inner_text(".messagelist")
+    shot("send_now_03_refused_without_confirmation")
+    assert not Message.objects.exists()
+
+    page.check("#send-now-confirm-everyone")
+    page.click("#send-now-submit")
+    page.wait_for_url(f"**/admin/campaigns/campaign/{campaign.pk}/change/")
+    assert "4 message(s) queued" in page.inner_text(".messagelist")
+    beat("campaigns.send_due_messages")
+    assert esp.stats()["recipients"] == {c.email: 1 for c in customers}
