@@ -269,19 +269,15 @@ SEND_RETRY_MAX_SECONDS = env_float("SEND_RETRY_MAX_SECONDS", 3600.0, minimum=0) 
 # One send task stops claiming after this.
 SEND_TASK_BUDGET_SECONDS = env_float("SEND_TASK_BUDGET_SECONDS", 50.0, above=0)
 SEND_STUCK_AFTER_SECONDS = env_int("SEND_STUCK_AFTER_SECONDS", 600, minimum=1)  # 'sending' older than this is in doubt
-SEND_TASK_SOFT_TIME_LIMIT_SECONDS = env_int(
-    "SEND_TASK_SOFT_TIME_LIMIT_SECONDS", 120, minimum=1
-)  # the send task is asked to stop
-SEND_TASK_TIME_LIMIT_SECONDS = env_int(
-    "SEND_TASK_TIME_LIMIT_SECONDS", 150, minimum=1
-)  # the send task's process is killed
-ESP_REQUEST_TIMEOUT_SECONDS = env_float(
-    "ESP_REQUEST_TIMEOUT_SECONDS", 30.0, above=0
-)  # anymail's connect and read timeout
+# The send task is asked to stop.
+SEND_TASK_SOFT_TIME_LIMIT_SECONDS = env_int("SEND_TASK_SOFT_TIME_LIMIT_SECONDS", 120, minimum=1)
+# The send task's process is killed.
+SEND_TASK_TIME_LIMIT_SECONDS = env_int("SEND_TASK_TIME_LIMIT_SECONDS", 150, minimum=1)
+# Anymail's connect and read timeout.
+ESP_REQUEST_TIMEOUT_SECONDS = env_float("ESP_REQUEST_TIMEOUT_SECONDS", 30.0, above=0)
 ANYMAIL["REQUESTS_TIMEOUT"] = ESP_REQUEST_TIMEOUT_SECONDS
-SEND_RECONCILE_RECHECK_SECONDS = env_int(
-    "SEND_RECONCILE_RECHECK_SECONDS", 60, minimum=1
-)  # a 'not found' is confirmed after this
+# A 'not found' is confirmed after this.
+SEND_RECONCILE_RECHECK_SECONDS = env_int("SEND_RECONCILE_RECHECK_SECONDS", 60, minimum=1)
 if not 0 < SEND_TASK_BUDGET_SECONDS < SEND_TASK_SOFT_TIME_LIMIT_SECONDS < SEND_TASK_TIME_LIMIT_SECONDS:
     raise ImproperlyConfigured(
         "Send task limits must satisfy 0 < SEND_TASK_BUDGET_SECONDS < SEND_TASK_SOFT_TIME_LIMIT_SECONDS < "
