@@ -15,6 +15,7 @@ from customers.admin.gdpr_actions import GdprActionsMixin
 from customers.formatting import money, number, percent
 from customers.labels import consent_source_label
 from customers.metrics.explain import customer_metric_explanations
+from customers.metrics.writer import COLUMNS as METRIC_COLUMNS
 from customers.models import Activity, Customer, ImportKind, Order, OrderItem
 from customers.selectors import consent_policy_summary
 from customers.services.consent import consent_apply, customer_set_consent
@@ -27,22 +28,7 @@ from customers.timeline import TimelineCursor, customer_timeline
 SHOP_FIELDS = ("email", "external_id", "first_name", "last_name", "timezone", "locale", "created_at")
 METRIC_FIELDS = (
     "tier",
-    "orders_count",
-    "total_spent",
-    "average_order_value",
-    "first_order_at",
-    "last_order_at",
-    "mean_days_between_orders",
-    "recency_score",
-    "frequency_score",
-    "monetary_score",
-    "rfm_segment",
-    "lifecycle_stage",
-    "churn_risk",
-    "p_alive",
-    "expected_purchases_90d",
-    "expected_order_value",
-    "predicted_value",
+    *(name for name, _ in METRIC_COLUMNS),
     "engagement_score",
     "last_engaged_at",
     "metrics_computed_at",

@@ -22,28 +22,13 @@ from django.utils import timezone
 
 from customers.metrics import aggregates
 from customers.metrics.compute import MetricsRun, metrics_columns
+from customers.metrics.writer import COLUMNS as METRIC_COLUMNS
 from customers.models import Customer, Order
 
 HORIZON_DAYS = 90  # matches expected_purchases_90d
 
-REPORT_COLUMNS = (
-    "orders_count",
-    "total_spent",
-    "average_order_value",
-    "first_order_at",
-    "last_order_at",
-    "mean_days_between_orders",
-    "recency_score",
-    "frequency_score",
-    "monetary_score",
-    "rfm_segment",
-    "lifecycle_stage",
-    "churn_risk",
-    "p_alive",
-    "expected_purchases_90d",
-    "expected_order_value",
-    "predicted_value",
-)
+# The figures the nightly recompute writes to live customers, in the same order.
+REPORT_COLUMNS = tuple(name for name, _ in METRIC_COLUMNS)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
 from campaigns.models import Campaign, CampaignKind, Message, Segment, Trigger
-from customers.models import Customer
+from customers.models import Consent, Customer
 from customers.roles import MARKETING_GROUP, marketing_group_sync
 from tests.campaigns.conftest import ESP_TOKEN, make_campaign_now
 from tests.fake_esp import FakeESP
@@ -55,8 +55,14 @@ def beat(task: str) -> None:
 
 def test_one_off_with_the_forms_defaults_reaches_each_segment_member_once(live_server, logged_in, shot, esp):
     page = logged_in
-    leads = [Customer.objects.create(email=f"lead{i}@example.test", first_name=f"L{i}") for i in range(3)]
-    buyers = [Customer.objects.create(email=f"buyer{i}@example.test", orders_count=2) for i in range(2)]
+    leads = [
+        Customer.objects.create(email=f"lead{i}@example.test", first_name=f"L{i}", consent=Consent.GRANTED)
+        for i in range(3)
+    ]
+    buyers = [
+        Customer.objects.create(email=f"buyer{i}@example.test", orders_count=2, consent=Consent.GRANTED)
+        for i in range(2)
+    ]
     Segment.objects.create(name="Leads", rules={"all": [{"field": "is_lead", "op": "eq", "value": True}]})
     template = make_campaign_now(name="Template holder").steps.get().template  # a valid saved template
 
@@ -96,7 +102,7 @@ def test_one_off_with_the_forms_defaults_reaches_each_segment_member_once(live_s
 
 def test_send_now_without_a_segment_refuses_until_staff_confirm_everyone(live_server, logged_in, shot, esp):
     page = logged_in
-    customers = [Customer.objects.create(email=f"all{i}@example.test") for i in range(4)]
+    customers = [Customer.objects.create(email=f"all{i}@example.test", consent=Consent.GRANTED) for i in range(4)]
     campaign = make_campaign_now(name="Everyone news", status="draft")
 
     page.goto(f"{live_server.url}/admin/campaigns/campaign/{campaign.pk}/change/")

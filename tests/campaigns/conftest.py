@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.models import Campaign, CampaignKind, CampaignStatus, Step, Template, TemplateVersion
+from campaigns.models import Campaign, CampaignKind, CampaignStatus, Step, Template, TemplateVersion, Trigger
 from customers.models import Consent, Customer
 from tests.fake_esp import FakeESP
 
@@ -51,7 +51,7 @@ def make_campaign(db):
     def make(*, name: str = "Spring sale", kind: str = CampaignKind.ONE_OFF, status: str = CampaignStatus.DRAFT):
         campaign = make_campaign_now(name=name, status=status)
         if kind != CampaignKind.ONE_OFF:
-            Campaign.objects.filter(pk=campaign.pk).update(kind=kind)
+            Campaign.objects.filter(pk=campaign.pk).update(kind=kind, trigger=Trigger.AUDIENCE)
             campaign.refresh_from_db()
         return campaign
 

@@ -64,10 +64,9 @@ def inbox(fake_esp) -> set[str]:
 
 
 def send_now_in_admin(admin_client, campaign) -> str:
+    # The campaign has no segment: staff confirm "everyone" on the send-now page.
     response = admin_client.post(
-        reverse("admin:campaigns_campaign_changelist"),
-        {"action": "send_now", "_selected_action": [campaign.pk]},
-        follow=True,
+        reverse("admin:campaigns_campaign_send_now", args=[campaign.pk]), {"everyone": "yes"}, follow=True
     )
     assert response.status_code == 200
     messages_send_due(budget_seconds=20)

@@ -59,6 +59,7 @@ def _history(customer: Customer, *, scale: int) -> int:
             campaign=campaign,
             customer=customer,
             entered_at=START + i * minute,
+            entry=i + 1,
             status=EnrollmentStatus.EXITED,
             exit_reason="goal: order_placed",
             ended_at=START + i * minute + dt.timedelta(days=1),

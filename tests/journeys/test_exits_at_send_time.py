@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from campaigns.journeys.services.recipes import campaign_create_from_recipe
 from campaigns.models import Campaign, CampaignStatus, Enrollment, EnrollmentStatus, Message, MessageStatus
-from customers.models import Customer
+from customers.models import Consent, Customer
 from customers.services.events.api_keys import api_key_create
 from tests.fake_esp import FakeESP
 
@@ -64,7 +64,7 @@ def cart(event_id: str, email: str, at) -> dict:
         "id": event_id,
         "type": "cart_updated",
         "occurred_at": at.isoformat(),
-        "customer": {"email": email},
+        "customer": {"email": email, "email_consent": True},
         "items": [{"sku": "MUG-1", "product_name": "Blue mug", "quantity": 1, "unit_price": "12.00"}],
     }
 
@@ -73,7 +73,7 @@ def order(event_id: str, email: str, at) -> dict:
     return {
         "id": event_id,
         "type": "order_placed",
-        "customer": {"email": email},
+        "customer": {"email": email, "email_consent": True},
         "order_id": f"order-{event_id}",
         "placed_at": at.isoformat(),
         "total": "12.00",
@@ -109,11 +109,11 @@ def test_an_order_imported_after_the_reminder_was_queued_stops_it_at_send_time(t
     """The reminder is queued; then the order arrives by the shop's CSV export (no live event, so
     no exit until the next tick). The sender checks the goal when it claims the message."""
     now = timezone.now()
-    customer = Customer.objects.create(email="cleo@example.com", external_id="cleo")
+    customer = Customer.objects.create(email="cleo@example.com", consent=Consent.GRANTED, external_id="cleo")
     customer.activities.create(
         type="cart_updated", occurred_at=now - timedelta(hours=2), properties={"items": [{"sku": "MUG-1"}]}
     )
-    Customer.objects.create(email="dan@example.com", external_id="dan").activities.create(
+    Customer.objects.create(email="dan@example.com", consent=Consent.GRANTED, external_id="dan").activities.create(
         type="cart_updated", occurred_at=now - timedelta(hours=2), properties={"items": [{"sku": "MUG-1"}]}
     )
     beat("journeys.tick")
@@ -138,7 +138,7 @@ def test_a_reminder_of_an_enrollment_that_exited_meanwhile_is_skipped_when_claim
     """The race of the issue: the tick inserts the reminder while an order's exit commits, so the
     exit (which skips queued mail) never saw the row. The sender must not send it."""
     now = timezone.now()
-    customer = Customer.objects.create(email="eve@example.com")
+    customer = Customer.objects.create(email="eve@example.com", consent=Consent.GRANTED)
     customer.activities.create(type="cart_updated", occurred_at=now - timedelta(hours=2), properties={})
     beat("journeys.tick")
     message = Message.objects.get(customer=customer, status=MessageStatus.QUEUED)
