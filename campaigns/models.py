@@ -145,6 +145,8 @@ class Campaign(models.Model):
         # scripts) agrees with the database's rule without having to name it.
         if self.kind == CampaignKind.ONE_OFF:
             self.trigger = Trigger.MANUAL
+            # "Send now" mails the whole audience; a holdout would be reported but never held out.
+            self.holdout_percent = 0
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

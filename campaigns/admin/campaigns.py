@@ -35,7 +35,7 @@ from campaigns.selectors.campaign_page import (
     segment_audience_count,
 )
 from campaigns.selectors.campaign_progress import campaign_progress
-from campaigns.selectors.sending import campaign_send_audience
+from campaigns.selectors.sending import campaign_send_audience, campaign_send_audience_new
 from campaigns.services import campaign_admin as actions
 from customers.models import Customer
 
@@ -52,6 +52,12 @@ class StepForm(forms.ModelForm):
             "condition": 'e.g. {"has_not_clicked": true}',
             "offer": 'e.g. {"type": "percent", "value": 10, "code_prefix": "BACK"}',
         }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # "Add another step" leaves it blank: the step then goes after the last one (see save_formset).
+        self.fields["position"].required = False
+        self.fields["position"].help_text = "Leave blank to add it after the last step."
 
     def clean_condition(self) -> dict:
         value = self.cleaned_data.get("condition") or {}
@@ -137,6 +143,21 @@ class CampaignAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["campaigns/admin_dashboard.css"]}
         js = ["campaigns/campaign_trigger.js"]
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is not Step:
+            return super().save_formset(request, form, formset, change)
+        steps = formset.save(commit=False)
+        for step in formset.deleted_objects:
+            step.delete()
+        taken = set(Step.objects.filter(campaign=form.instance).values_list("position", flat=True))
+        taken |= {step.position for step in steps if step.position}
+        for step in steps:
+            if not step.position:  # blank: after the last step, in the order the rows stand
+                step.position = max(taken, default=0) + 1
+                taken.add(step.position)
+            step.save()
+        formset.save_m2m()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> tuple[str, ...]:
         # Status changes go through the actions (checks, held mail, audit), never the plain form.
@@ -259,14 +280,16 @@ class CampaignAdmin(admin.ModelAdmin):
                 return redirect(change_url)
         try:
             recipients: int | None = campaign_send_audience(campaign=campaign).count()
+            new_recipients: int | None = campaign_send_audience_new(campaign=campaign).count()
         except RuleError:
-            recipients = None
+            recipients = new_recipients = None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"Send “{campaign}” now",
             "campaign": campaign,
             "recipients": recipients,
+            "new_recipients": new_recipients,
             "already_planned": campaign.messages.filter(is_test=False).count(),
             "change_url": change_url,
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from campaigns.journeys.selectors.segments import segment_customers
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
@@ -19,6 +19,12 @@ def campaign_send_audience(*, campaign: Campaign) -> QuerySet[Customer]:
     """Who "send now" mails: the campaign's segment (everyone without one), mailable now.
     Raises campaigns.journeys.rules.RuleError when the segment's rules are invalid."""
     return customers_mailable(segment_customers(campaign.segment))
+
+
+def campaign_send_audience_new(*, campaign: Campaign) -> QuerySet[Customer]:
+    """The part of the send-now audience this campaign has not planned yet: who pressing it again would add."""
+    planned = Message.objects.filter(campaign=campaign, customer=OuterRef("pk"), is_test=False)
+    return campaign_send_audience(campaign=campaign).exclude(Exists(planned))
 
 
 def messages_claimable(*, now: datetime) -> QuerySet[Message]:

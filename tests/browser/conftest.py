@@ -56,3 +56,40 @@ def shot(page):
         return path
 
     return save
+
+
+MARKETER_PASSWORD = "secret-pw"
+
+
+def marketer_create(*, username: str = "mia", email: str = "mia@shop.example"):
+    """A staff login in the Marketing group, as a shop's marketer has."""
+    from django.contrib.auth.models import Group, User
+
+    from customers.roles import MARKETING_GROUP, marketing_group_sync
+
+    marketing_group_sync()
+    user = User.objects.create_user(username, email, MARKETER_PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name=MARKETING_GROUP))
+    return user
+
+
+@pytest.fixture
+def marketer(db):
+    return marketer_create()
+
+
+def admin_log_in(
+    page,
+    base: str,
+    username: str = "mia",
+    password: str = MARKETER_PASSWORD,
+    *,
+    then: str = "/admin/",
+    wait_for: str = "#user-tools",
+) -> None:
+    """Log in through the admin's own login page, as a person does, and wait for the page after it."""
+    page.goto(f"{base}/admin/login/?next={then}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_selector(wait_for)

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from campaigns.journeys.models import ABTest, Attribution, Deferral
@@ -27,7 +26,7 @@ from campaigns.models import (
     TemplateVersion,
 )
 from customers.models import Customer, Order
-from customers.roles import MARKETING_GROUP, marketing_group_sync
+from tests.browser.conftest import admin_log_in
 from tracking.models import TrackingEvent
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -35,20 +34,8 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def marketer() -> User:
-    marketing_group_sync()
-    user = User.objects.create_user("mia", "mia@shop.example", "secret-pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=MARKETING_GROUP))
-    return user
-
-
 def login(page, base: str) -> None:
-    page.goto(f"{base}/admin/login/?next=/admin/")
-    page.fill("#id_username", "mia")
-    page.fill("#id_password", "secret-pw")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#marketing-dashboard")
+    admin_log_in(page, base, wait_for="#marketing-dashboard")
 
 
 def weekday_time(moment: datetime) -> str:

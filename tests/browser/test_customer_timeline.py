@@ -15,7 +15,6 @@ from io import StringIO
 
 import pytest
 import requests
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -24,7 +23,7 @@ from campaigns.journeys.services.tick import journeys_tick
 from campaigns.models import Campaign, CampaignStatus, Enrollment, Message
 from campaigns.services.sending import messages_send_due
 from customers.models import Customer, Order
-from customers.roles import MARKETING_GROUP, marketing_group_sync
+from tests.browser.conftest import admin_log_in
 from tests.fake_esp import FakeESP
 from tracking.services.classification import tracking_events_classify
 
@@ -45,22 +44,6 @@ def esp(settings):
         settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_SERVER_TOKEN": TOKEN, "POSTMARK_API_URL": server.url}
         settings.SEND_RATE_PER_SECOND = 0
         yield server
-
-
-@pytest.fixture
-def marketer() -> User:
-    marketing_group_sync()
-    user = User.objects.create_user("mia", "mia@shop.example", "secret-pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=MARKETING_GROUP))
-    return user
-
-
-def _log_in(page, base: str) -> None:
-    page.goto(f"{base}/admin/login/?next=/admin/")
-    page.fill("#id_username", "mia")
-    page.fill("#id_password", "secret-pw")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#content")
 
 
 def _post_events(base: str, key: str, *events: dict) -> dict:
@@ -142,7 +125,7 @@ def test_customer_page_tells_the_whole_story_in_words(live_server, browser, page
     mail_app.close()
     scanner.close()
 
-    _log_in(page, base)
+    admin_log_in(page, base)
     page.goto(f"{base}/admin/customers/customer/{customer.pk}/change/")
     page.wait_for_selector("#timeline")
     shot("customer_timeline")

@@ -5,25 +5,15 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
 from campaigns.selectors.dashboard import dashboard_warm
 from customers.models import Customer
-from customers.roles import MARKETING_GROUP, marketing_group_sync
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def marketer() -> User:
-    marketing_group_sync()
-    user = User.objects.create_user("mia", "mia@shop.example", "secret-pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=MARKETING_GROUP))
-    return user
 
 
 def _canvas_drawn(page, canvas_id: str) -> bool:

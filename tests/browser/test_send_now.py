@@ -7,12 +7,11 @@ import io
 import os
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
 from campaigns.models import Campaign, CampaignKind, Message, Segment, Trigger
 from customers.models import Consent, Customer
-from customers.roles import MARKETING_GROUP, marketing_group_sync
+from tests.browser.conftest import admin_log_in, marketer_create
 from tests.campaigns.conftest import ESP_TOKEN, make_campaign_now
 from tests.fake_esp import FakeESP
 
@@ -34,14 +33,8 @@ def esp(settings):
 
 @pytest.fixture
 def logged_in(live_server, page):
-    marketing_group_sync()
-    user = User.objects.create_user("mia", "mia@shop.example", "secret-pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=MARKETING_GROUP))
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/campaigns/campaign/")
-    page.fill("#id_username", "mia")
-    page.fill("#id_password", "secret-pw")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#changelist")
+    marketer_create()
+    admin_log_in(page, live_server.url, then="/admin/campaigns/campaign/", wait_for="#changelist")
     return page
 
 
@@ -71,14 +64,18 @@ def test_one_off_with_the_forms_defaults_reaches_each_segment_member_once(live_s
     page.select_option("#id_kind", label="One-off send")
     assert page.eval_on_selector("#id_trigger", "s => [...s.options].map(o => o.text)") == ["Sent by staff"]
     page.select_option("#id_segment", label="Leads")
+    assert page.input_value("#id_holdout_percent") == "0", "a one-off send holds no one out"
     page.click(".inline-group .add-row a")
-    page.fill("#id_steps-0-position", "1")
+    assert page.input_value("#id_steps-0-position") == "", "the new step's position is left as the form gives it"
     page.select_option("#id_steps-0-template", value=str(template.pk))
     shot("send_now_01_add_form")
     page.click("input[name=_continue]")
     page.wait_for_selector("#action-send-now")
     campaign = Campaign.objects.get(name="Spring news for leads")
     assert (campaign.kind, campaign.trigger, campaign.segment.name) == (CampaignKind.ONE_OFF, Trigger.MANUAL, "Leads")
+    assert list(campaign.steps.values_list("position", flat=True)) == [1]
+    assert "Holdout: none (a one-off send mails its whole audience)" in page.inner_text("#content")
+    assert campaign.holdout_percent == 0
 
     page.click("#action-send-now")
     page.wait_for_selector("#send-now-form")
@@ -98,6 +95,16 @@ def test_one_off_with_the_forms_defaults_reaches_each_segment_member_once(live_s
     assert esp.stats()["recipients"] == {c.email: 1 for c in leads}
     assert all(esp.times_mailed(c.email) == 0 for c in buyers)
     assert not campaign.enrollments.exists(), "the journeys tick enrolled a one-off campaign"
+
+    # Pressing it again offers no one new, and says so.
+    page.goto(f"{live_server.url}/admin/campaigns/campaign/{campaign.pk}/send-now/")
+    assert "already been planned" in page.inner_text("#send-now-nothing-new")
+    assert page.input_value("#send-now-submit") == "Send now to 0 customers"
+    page.click("#send-now-submit")
+    page.wait_for_url(f"**/admin/campaigns/campaign/{campaign.pk}/change/")
+    assert "0 message(s) queued" in page.inner_text(".messagelist")
+    beat("campaigns.send_due_messages")
+    assert esp.stats()["recipients"] == {c.email: 1 for c in leads}
 
 
 def test_send_now_without_a_segment_refuses_until_staff_confirm_everyone(live_server, logged_in, shot, esp):

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from campaigns.models import Template
 from campaigns.templating.starters import starter_templates
 from customers.roles import MARKETING_GROUP, marketing_group_sync
+from tests.browser.conftest import admin_log_in
 from tests.campaigns.conftest import fake_esp  # noqa: F401  (the fixture)
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -39,14 +40,6 @@ def marketer() -> User:
     return user
 
 
-def _log_in(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/admin/login/?next=/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#user-tools")
-
-
 def _type_into_first_text(page, words: str) -> None:
     """Put the caret just before the first </mj-text> in the MJML textarea, then type."""
     page.click("#id_mjml")
@@ -70,7 +63,7 @@ def test_every_starter_template_can_be_edited_saved_and_previewed(live_server, p
     names = [starter.name for starter in starter_templates()]
     assert len(names) == 11
     base = live_server.url
-    _log_in(page, base, "mia", "secret-pw")
+    admin_log_in(page, base, "mia", "secret-pw")
 
     for number, name in enumerate(names, start=1):
         template = Template.objects.get(name=name)
@@ -113,7 +106,7 @@ def test_saving_a_template_with_a_leaking_or_abusive_tag_is_refused(live_server,
     call_command("load_starter_templates")
     template = Template.objects.get(name=starter_templates()[0].name)
     base = live_server.url
-    _log_in(page, base, "mia", "secret-pw")
+    admin_log_in(page, base, "mia", "secret-pw")
     page.goto(f"{base}/admin/campaigns/template/{template.pk}/change/")
     _type_into_first_text(page, tag)
     page.click("input[name=_continue]")
@@ -133,7 +126,7 @@ def test_a_marketer_without_an_address_sends_a_test_to_the_fake_esp_inbox(
     call_command("load_starter_templates")
     template = Template.objects.get(name=starter_templates()[0].name)
     base = live_server.url
-    _log_in(page, base, "mia", "secret-pw")
+    admin_log_in(page, base, "mia", "secret-pw")
     page.goto(f"{base}/admin/campaigns/template/{template.pk}/preview/")
 
     page.fill("#send-test-address", "mia@shop.example")
@@ -167,7 +160,7 @@ def test_the_demo_marketing_login_can_send_a_test_out_of_the_box(live_server, pa
     call_command("create_demo_staff")
     template = Template.objects.get(name=starter_templates()[0].name)
     base = live_server.url
-    _log_in(page, base, "marketing", "marketing")
+    admin_log_in(page, base, "marketing", "marketing")
     page.goto(f"{base}/admin/campaigns/template/{template.pk}/preview/")
     assert page.input_value("#send-test-address") == "marketing@shop.example"
     page.click("#send-test-form button[type=submit]")

@@ -21,6 +21,13 @@
         trigger.add(option);
       });
       trigger.value = allowed.indexOf(current) === -1 ? allowed[0] : current;
+      // A one-off send has no holdout (the server stores 0 whatever is posted).
+      var holdout = document.getElementById("id_holdout_percent");
+      if (holdout) {
+        var oneOff = kind.value === "one_off";
+        if (oneOff) holdout.value = "0";
+        holdout.readOnly = oneOff;
+      }
     }
     kind.addEventListener("change", apply);
     apply();
