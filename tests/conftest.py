@@ -7,6 +7,7 @@ from django.db import connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from tests.fake_esp import FakeESP
 from tracking.link_rewriting import tracked_url_cache_clear
 from tracking.selectors.tracked_urls import tracked_url_targets_clear
 
@@ -74,3 +75,18 @@ def _fresh_tracked_url_caches():
     yield
     tracked_url_cache_clear()
     tracked_url_targets_clear()
+
+
+JOURNEY_ESP_TOKEN = "journey-test-token"
+
+
+@pytest.fixture
+def journey_esp(settings):
+    """The fake ESP for journey tests: no frequency cap, no quiet hours, no rate limit, so a due step sends now."""
+    with FakeESP(token=JOURNEY_ESP_TOKEN) as server:
+        settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+        settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": JOURNEY_ESP_TOKEN, "POSTMARK_API_URL": server.url}
+        settings.SEND_RATE_PER_SECOND = 0
+        settings.FREQUENCY_CAP_PER_DAY = settings.FREQUENCY_CAP_PER_WEEK = 0
+        settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = 0
+        yield server

@@ -12,8 +12,7 @@ from django.core.management import call_command
 from campaigns.models import Campaign, CampaignKind, Message, Segment, Trigger
 from customers.models import Consent, Customer
 from tests.browser.conftest import admin_log_in, marketer_create
-from tests.campaigns.conftest import ESP_TOKEN, make_campaign_now
-from tests.fake_esp import FakeESP
+from tests.campaigns.conftest import make_campaign_now
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -21,14 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def esp(settings):
-    with FakeESP(token=ESP_TOKEN) as server:
-        settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
-        settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": ESP_TOKEN, "POSTMARK_API_URL": server.url}
-        settings.SEND_RATE_PER_SECOND = 0
-        settings.FREQUENCY_CAP_PER_DAY = settings.FREQUENCY_CAP_PER_WEEK = 0
-        settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = 0
-        yield server
+def esp(journey_esp):
+    return journey_esp
 
 
 @pytest.fixture

@@ -24,22 +24,14 @@ from campaigns.models import Campaign, CampaignStatus
 from campaigns.services.sending import messages_send_due
 from customers.models import Activity, Customer
 from customers.services.events.api_keys import api_key_create
-from tests.fake_esp import FakeESP
 
 pytestmark = pytest.mark.django_db
-TOKEN = "cart-link-token"
 CART_URL = "https://shop.example/cart/restore/8f2c"
 
 
 @pytest.fixture
-def esp(settings):
-    with FakeESP(token=TOKEN) as server:
-        settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
-        settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": TOKEN, "POSTMARK_API_URL": server.url}
-        settings.SEND_RATE_PER_SECOND = 0
-        settings.FREQUENCY_CAP_PER_DAY = settings.FREQUENCY_CAP_PER_WEEK = 0
-        settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = 0
-        yield server
+def esp(journey_esp):
+    return journey_esp
 
 
 def button_href(html: str, label: str) -> str:

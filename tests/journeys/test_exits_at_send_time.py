@@ -15,21 +15,13 @@ from campaigns.journeys.services.recipes import campaign_create_from_recipe
 from campaigns.models import Campaign, CampaignStatus, Enrollment, EnrollmentStatus, Message, MessageStatus
 from customers.models import Consent, Customer
 from customers.services.events.api_keys import api_key_create
-from tests.fake_esp import FakeESP
 
 pytestmark = pytest.mark.django_db
-TOKEN = "exits-test-token"
 
 
 @pytest.fixture
-def esp(settings):
-    with FakeESP(token=TOKEN) as server:
-        settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
-        settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": TOKEN, "POSTMARK_API_URL": server.url}
-        settings.SEND_RATE_PER_SECOND = 0
-        settings.FREQUENCY_CAP_PER_DAY = settings.FREQUENCY_CAP_PER_WEEK = 0
-        settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = 0
-        yield server
+def esp(journey_esp):
+    return journey_esp
 
 
 @pytest.fixture
